@@ -1,0 +1,86 @@
+/** \summary: the wscap command line: parses arguments, runs a command, maps failures to exit codes. */
+import { Command, CommanderError, Option } from 'commander';
+import { createLogger, type Verbosity } from './logger.js';
+import { runAnalyze, type AnalyzeCommandOptions } from './analyze-command.js';
+import { VERSION } from './version.js';
+import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
+import { CaptureFileError } from '../errors/capture-file-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { escapeTerminal } from '../render/escape.js';
+
+interface GlobalOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+function verbosityOf(options: GlobalOptions): Verbosity {
+  if (options.verbose) return 'verbose';
+  if (options.quiet) return 'quiet';
+  return 'normal';
+}
+
+function fail(message: string): void {
+  process.stderr.write(`wscap: error: ${message}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command();
+  program
+    .name('wscap')
+    .description('Record and explain the TCP/TLS connections to Binance futures WebSocket streams.')
+    .version(VERSION, '-V, --version')
+    .option('-v, --verbose', 'diagnostic logs on stderr (pino JSON lines)')
+    .option('-q, --quiet', 'only errors on stderr')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('analyze')
+    .description('analyse capture files (pcap, pcapng, optionally .gz) and write a report')
+    .argument('<files...>', 'capture files; several are merged in timestamp order (a rotated recording)')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'auto']).default('auto'))
+    .option('-o, --out <file>', 'write the report to FILE instead of stdout (format from its extension with auto)')
+    .option('--server-port <port>', 'without a SYN, the side on this port is the server', '443')
+    .option('--color', 'force colour in the text report')
+    .option('--no-color', 'no colour in the text report')
+    .action(async (files: string[], options: AnalyzeCommandOptions) => {
+      const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
+      try {
+        exitCode = await runAnalyze(files, options, log);
+      } catch (err) {
+        exitCode = handleError(err, log);
+      }
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; anything else is a usage error.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    return handleError(err, createLogger('normal'));
+  }
+  return exitCode;
+}
+
+function handleError(err: unknown, log: ReturnType<typeof createLogger>): number {
+  if (err instanceof CaptureFileError) {
+    fail(escapeTerminal(err.message));
+    return EXIT_USAGE;
+  }
+  if (err instanceof UsageError) {
+    fail(err.message);
+    return EXIT_USAGE;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    // Output file problems (EACCES, ENOSPC...): the user's environment, not a bug.
+    fail(escapeTerminal(`${e.syscall} ${e.path ?? ''}: ${e.code}`));
+    return EXIT_USAGE;
+  }
+  log.debug({ err }, 'internal error');
+  fail(`internal error: ${escapeTerminal(String((err as Error)?.message ?? err))} (run with --verbose for details)`);
+  return EXIT_INTERNAL;
+}

@@ -1,0 +1,27 @@
+/** \summary: TCP header decoder (RFC 9293 3.1). */
+import { DECODED_TCP, invalid, truncated, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
+
+/**
+ * Decodes the TCP header at `at`. `segmentLength` is the TCP header plus payload length taken from
+ * the IP header, so the payload length is right even when the snap length cut the payload off.
+ */
+export function decodeTcp(buf: Buffer, at: number, end: number, segmentLength: number, out: DecodedPacket): DecodeStatus {
+  // Ports, sequence numbers, flags and window are all in the fixed 20 bytes.
+  if (at + 20 > end) return truncated(out, 'tcp');
+  const headerLength = (buf[at + 12] >> 4) * 4;
+  if (headerLength < 20) return invalid(out, 'tcp', 'data offset below 5');
+  if (headerLength > segmentLength) return invalid(out, 'tcp', 'header longer than the IP payload');
+  out.srcPort = buf.readUInt16BE(at);
+  out.dstPort = buf.readUInt16BE(at + 2);
+  out.seq = buf.readUInt32BE(at + 4);
+  out.ack = buf.readUInt32BE(at + 8);
+  out.flags = buf[at + 13];
+  out.window = buf.readUInt16BE(at + 14);
+  out.tcpHeaderLength = headerLength;
+  out.payloadLength = segmentLength - headerLength;
+  const payloadStart = at + headerLength;
+  out.payloadOffset = payloadStart;
+  out.capturedPayloadLength = payloadStart >= end ? 0 : Math.min(end - payloadStart, out.payloadLength);
+  out.status = DECODED_TCP;
+  return DECODED_TCP;
+}

@@ -1,0 +1,211 @@
+/**
+ * \summary: streaming cursor over one capture file (classic pcap or pcapng, optionally gzip).
+ *
+ * The cursor owns one buffer of file bytes and parses records in place; `nextPacket` is synchronous
+ * and fills the cursor's reused PacketRecord, so the per-packet path never awaits or allocates.
+ * When a record runs past the buffer it answers NEED_DATA and the caller awaits `fillCursor`.
+ * Formats: libpcap "savefile" (pcap-savefile(5)) and pcapng (draft-ietf-opsawg-pcapng).
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { CaptureFileError } from '../errors/capture-file-error.js';
+import { newPacketRecord, type PacketRecord } from './packet-record.js';
+import {
+  PCAP_MAGIC_US,
+  PCAP_MAGIC_NS,
+  PCAPNG_SHB,
+  PCAPNG_BYTE_ORDER_MAGIC,
+  readPcapHeader,
+  readPcapRecord,
+  readPcapngBlock,
+  type CaptureState,
+} from './formats.js';
+
+export const PACKET = 1;
+export const NEED_DATA = 0;
+export const END = 2;
+export type StepResult = typeof PACKET | typeof NEED_DATA | typeof END;
+
+/** A problem that stopped (or was skipped while) reading a file; everything before it is kept. */
+export interface CaptureWarning {
+  code: string;
+  message: string;
+  file: string;
+  offset: number;
+}
+
+export interface CaptureCursor extends CaptureState {
+  path: string;
+  fileIndex: number;
+  isGzip: boolean;
+  record: PacketRecord;
+  /** Current bytes; buf[pos] is at file offset base + pos. */
+  buf: Buffer;
+  pos: number;
+  base: number;
+  isEof: boolean;
+  chunks: AsyncIterator<Buffer>;
+  /** Set when damage ended this file early. */
+  warning: CaptureWarning | null;
+}
+
+const GZIP_MAGIC = 0x1f8b;
+
+/** Opens a capture, reads its header and returns a cursor positioned on the first record. */
+export async function openCapture(path: string, fileIndex: number, chunkSize = 1 << 20): Promise<CaptureCursor> {
+  const head = await readHead(path);
+  const isGzip = head.length >= 2 && head.readUInt16BE(0) === GZIP_MAGIC;
+  const raw = createReadStream(path, { highWaterMark: chunkSize });
+  const stream = isGzip ? raw.pipe(createGunzip({ chunkSize })) : raw;
+  if (isGzip) raw.on('error', (err) => stream.destroy(err));
+  const cursor: CaptureCursor = {
+    path,
+    fileIndex,
+    isGzip,
+    record: newPacketRecord(fileIndex),
+    buf: Buffer.alloc(0),
+    pos: 0,
+    base: 0,
+    isEof: false,
+    chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
+    warning: null,
+    format: 'pcap',
+    precision: 'us',
+    linkTypes: [],
+    packets: 0,
+    isLittleEndian: true,
+    isNano: false,
+    snaplen: 0,
+    linkType: 0,
+    interfaces: [],
+    lastTsSec: 0,
+    lastTsNsec: 0,
+  };
+  // The header must be whole before anything else: read until 24 bytes (pcap) or the SHB is in.
+  while (cursor.buf.length - cursor.pos < 28 && !cursor.isEof) await fillCursor(cursor);
+  if (cursor.warning && cursor.buf.length === 0) {
+    throw new CaptureFileError(path, cursor.warning.offset, cursor.warning.message);
+  }
+  const available = cursor.buf.length;
+  if (available === 0) throw new CaptureFileError(path, 0, isGzip ? 'empty gzip stream (no capture inside)' : 'empty file (0 bytes)');
+  if (available < 4) throw new CaptureFileError(path, 0, `file too short for a capture header (${available} bytes)`);
+  const magicLE = cursor.buf.readUInt32LE(0);
+  const magicBE = cursor.buf.readUInt32BE(0);
+  if (magicBE === PCAPNG_SHB) {
+    cursor.format = 'pcapng';
+    if (available >= 12) {
+      const bom = cursor.buf.readUInt32LE(8);
+      if (bom !== PCAPNG_BYTE_ORDER_MAGIC && cursor.buf.readUInt32BE(8) !== PCAPNG_BYTE_ORDER_MAGIC) {
+        throw new CaptureFileError(path, 8, 'pcapng section header has a bad byte-order magic');
+      }
+    } else {
+      throw new CaptureFileError(path, 0, `pcapng section header cut short (${available} bytes)`);
+    }
+    return cursor;
+  }
+  if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS || magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) {
+    if (available < 24) throw new CaptureFileError(path, 0, `pcap file header cut short (${available} of 24 bytes)`);
+    readPcapHeader(cursor, cursor.buf);
+    cursor.pos = 24;
+    return cursor;
+  }
+  const shown = cursor.buf.subarray(0, 4).toString('hex');
+  throw new CaptureFileError(path, 0, `not a pcap or pcapng file (magic 0x${shown})`);
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new CaptureFileError(path, 0, `cannot open: ${describeFsError(err)}`);
+  }
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return head.subarray(0, bytesRead);
+  } catch (err) {
+    throw new CaptureFileError(path, 0, `cannot read: ${describeFsError(err)}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EACCES') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  return e.code ?? String(e.message ?? err);
+}
+
+/** Appends the next chunk of file bytes (keeping the unread tail); sets isEof at the end. */
+export async function fillCursor(c: CaptureCursor): Promise<void> {
+  if (c.isEof) return;
+  let chunk: Buffer | undefined;
+  try {
+    const next = await c.chunks.next();
+    chunk = next.done ? undefined : next.value;
+  } catch (err) {
+    c.isEof = true;
+    const offset = c.base + c.buf.length;
+    const what = c.isGzip ? `gzip data damaged (${(err as Error).message})` : `read failed (${(err as Error).message})`;
+    c.warning = { code: 'read-error', message: `${what} at decompressed byte offset ${offset}`, file: c.path, offset };
+    return;
+  }
+  if (chunk === undefined) {
+    c.isEof = true;
+    return;
+  }
+  const tail = c.buf.length - c.pos;
+  if (tail === 0) {
+    c.base += c.buf.length;
+    c.buf = chunk;
+  } else {
+    c.base += c.pos;
+    c.buf = Buffer.concat([c.buf.subarray(c.pos), chunk], tail + chunk.length);
+  }
+  c.pos = 0;
+}
+
+/**
+ * Parses the next packet into c.record. Returns PACKET, NEED_DATA (await fillCursor, then call
+ * again) or END (end of file, or damage: then c.warning says where and what).
+ */
+export function nextPacket(c: CaptureCursor): StepResult {
+  for (;;) {
+    const result = c.format === 'pcap' ? readPcapRecord(c, c.buf, c.pos) : readPcapngBlock(c, c.buf, c.pos);
+    if (result > 0) {
+      // A whole record was consumed: result is its length. Packet or not is in c.hasPacket.
+      const recordStart = c.pos;
+      c.pos += result;
+      if (c.hasPacket) {
+        c.record.fileOffset = c.base + recordStart;
+        c.record.data = c.buf;
+        c.packets++;
+        return PACKET;
+      }
+      continue;
+    }
+    if (result === 0) {
+      if (!c.isEof) return NEED_DATA;
+      const left = c.buf.length - c.pos;
+      if (left > 0 && c.warning === null) {
+        const offset = c.base + c.pos;
+        c.warning = {
+          code: 'truncated',
+          message: `truncated dump file: the last record at byte offset ${offset} is cut short (${left} bytes present, ${c.needed} needed)`,
+          file: c.path,
+          offset,
+        };
+      }
+      return END;
+    }
+    // result < 0: damage; c.damage holds what was wrong.
+    const offset = c.base + c.pos;
+    c.warning = { code: 'corrupt', message: `${c.damage} at byte offset ${offset}; stopped reading this file`, file: c.path, offset };
+    c.isEof = true;
+    return END;
+  }
+}

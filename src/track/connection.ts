@@ -1,0 +1,105 @@
+/**
+ * \summary: the tracking state of one TCP connection (one 4-tuple lifetime) and its two endpoints.
+ *
+ * Everything here is per connection, never per packet: counters, a few timestamps and the
+ * sequence-number marks the state machine needs. The analyser turns it into a report row when the
+ * connection leaves the table.
+ */
+
+/** Zeek's endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), as seen by a passive observer. */
+export const EP_INACTIVE = 0; // nothing seen from this endpoint yet
+export const EP_SYN_SENT = 1; // SYN seen, not yet acked
+export const EP_SYN_ACK_SENT = 2; // SYN-ACK seen from an originator (odd, but Zeek tracks it)
+export const EP_PARTIAL = 3; // data seen without a SYN: connection started before the capture
+export const EP_ESTABLISHED = 4; // handshake done (or ACK after a SYN-ACK)
+export const EP_CLOSED = 5; // this endpoint sent a FIN
+export const EP_RESET = 6; // this endpoint sent a RST
+export type EndpointState = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+export interface Endpoint {
+  /** Written only by setState() in tcp-state.ts. */
+  state: EndpointState;
+  prevState: EndpointState;
+  packets: number;
+  /** TCP payload bytes, retransmissions included. */
+  bytes: number;
+  /** Sequence marks (uint32): first sequence number and one past the highest sent. */
+  startSeq: number;
+  lastSeq: number;
+  /** Sequence number the peer must acknowledge to acknowledge our FIN (FIN seq + 1). */
+  finAckSeq: number;
+  hasFin: boolean;
+  /** The peer acknowledged our FIN. */
+  isFinAcked: boolean;
+  hasRst: boolean;
+  /** Time of this endpoint's first FIN / first RST, or 0. */
+  finTime: number;
+  rstTime: number;
+  /** History letters already logged once (bit per letter), and the marks for S/F/R repeats. */
+  historySeen: number;
+  lastSynSeq: number;
+  lastFinSeq: number;
+  lastRstSeq: number;
+  retransmissions: number;
+  retransmissionThreshold: number;
+  zeroWindows: number;
+  zeroWindowThreshold: number;
+}
+
+export interface Connection {
+  /** Sequence number of creation: C1, C2... in order of first packet. */
+  index: number;
+  /** Canonical 4-tuple key words (see connection-table.ts) and the next connection in the same hash bucket. */
+  key: Uint32Array;
+  hash: number;
+  ipVersion: 4 | 6;
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
+  /** Address words of the client, to tell direction with four compares. */
+  clientWords: Uint32Array;
+  /** Zeek's "originator" is the client; the responder is the server. */
+  client: Endpoint;
+  server: Endpoint;
+  firstTime: number;
+  lastTime: number;
+  /** Handshake marks, 0 when not seen. */
+  synTime: number;
+  synAckTime: number;
+  handshakeAckTime: number;
+  /** Which side's FIN or RST came first: 0 none, 1 client, 2 server; and when. */
+  firstCloser: 0 | 1 | 2;
+  firstCloseTime: number;
+  /** Which side's FIN came first (0 none): decides FIN-WAIT vs CLOSE-WAIT on the client. */
+  firstFinSide: 0 | 1 | 2;
+  /** Both FINs were seen before any RST. */
+  isFinExchangeBeforeRst: boolean;
+  /** Zeek conn.log history, built as packets arrive. */
+  history: string;
+}
+
+export function newEndpoint(): Endpoint {
+  return {
+    state: 0,
+    prevState: 0,
+    packets: 0,
+    bytes: 0,
+    startSeq: 0,
+    lastSeq: 0,
+    finAckSeq: 0,
+    hasFin: false,
+    isFinAcked: false,
+    hasRst: false,
+    finTime: 0,
+    rstTime: 0,
+    historySeen: 0,
+    lastSynSeq: -1,
+    lastFinSeq: -1,
+    lastRstSeq: -1,
+    retransmissions: 0,
+    retransmissionThreshold: 1,
+    zeroWindows: 0,
+    zeroWindowThreshold: 1,
+  };
+}
