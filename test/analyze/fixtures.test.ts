@@ -1,0 +1,91 @@
+/**
+ * Every bundled real capture against the values written down beside it (fixtures/**.expected.json):
+ * packet counts, and per connection the endpoints, counts (from tshark), close, state and Zeek fields.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
+import { endpoint, loadExpectations } from '../helpers.js';
+import type { Report } from '../../src/report/model.js';
+
+const expectations = loadExpectations();
+
+describe('fixtures match their expected values', () => {
+  it('there are fixtures to check', () => {
+    expect(expectations.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const exp of expectations) {
+    describe(exp.name, () => {
+      let report: Report;
+      beforeAll(async () => {
+        report = await analyzeCaptures(
+          exp.files.map((f) => join(exp.dir, f)),
+          { serverPort: 443, generator: 'wscap test' },
+        );
+      });
+
+      it('reads every packet, and the TCP ones', () => {
+        expect(report.capture.packets).toBe(exp.packets);
+        expect(report.capture.tcpPackets).toBe(exp.tcpPackets);
+        expect(report.capture.warnings).toEqual([]);
+      });
+
+      it('knows the file format, link type and timestamp precision', () => {
+        for (const f of report.capture.files) {
+          expect(f.format).toBe(exp.format);
+          expect(f.timestampPrecision).toBe(exp.timestampPrecision);
+        }
+        const linkTypes = [...new Set(report.capture.files.flatMap((f) => f.linkTypes))].sort();
+        expect(linkTypes).toEqual(exp.linkTypes ? [...exp.linkTypes].sort() : [exp.linkType]);
+      });
+
+      it('finds the same connections with tshark’s packet and byte counts', () => {
+        const got = report.connections.map((c) => ({
+          id: c.id,
+          client: endpoint(c.client),
+          server: endpoint(c.server),
+          c2sPackets: c.client2server.packets,
+          c2sBytes: c.client2server.bytes,
+          s2cPackets: c.server2client.packets,
+          s2cBytes: c.server2client.bytes,
+        }));
+        const want = exp.connections.map((c) => ({
+          id: c.id,
+          client: c.client,
+          server: c.server,
+          c2sPackets: c.c2sPackets,
+          c2sBytes: c.c2sBytes,
+          s2cPackets: c.s2cPackets,
+          s2cBytes: c.s2cBytes,
+        }));
+        expect(got).toEqual(want);
+      });
+
+      const withStates = exp.connections.filter((c) => c.closeKind !== undefined);
+      if (withStates.length > 0) {
+        it('says how each connection ended, who ended it and the client’s state', () => {
+          const got = report.connections.map((c) => ({
+            id: c.id,
+            handshakeSeen: c.handshake.seen,
+            closeKind: c.close.kind,
+            closeInitiator: c.close.initiator,
+            clientState: c.clientState,
+            zeekConnState: c.zeek.connState,
+            zeekHistory: c.zeek.history,
+          }));
+          const want = exp.connections.map((c) => ({
+            id: c.id,
+            handshakeSeen: c.handshakeSeen,
+            closeKind: c.closeKind,
+            closeInitiator: c.closeInitiator,
+            clientState: c.clientState,
+            zeekConnState: c.zeekConnState,
+            zeekHistory: c.zeekHistory,
+          }));
+          expect(got).toEqual(want);
+        });
+      }
+    });
+  }
+});

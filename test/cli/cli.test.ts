@@ -1,0 +1,79 @@
+/** The command line as a user runs it: help, version, usage errors, output choices. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, ROOT, runCli, tempDir } from '../helpers.js';
+
+const FIXTURE = join(FIXTURES, 'clean-shutdown.pcap');
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('wscap command line', () => {
+  const tmp = tempDir();
+  afterAll(tmp.cleanup);
+
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('analyze --help lists the options, exit 0', async () => {
+    const r = await runCli(['analyze', '--help']);
+    expect(r.code).toBe(0);
+    for (const option of ['--format', '--out', '--server-port', '--no-color']) expect(r.stdout).toContain(option);
+  });
+
+  it('an unknown option is a usage error: exit 2', async () => {
+    const r = await runCli(['analyze', '--bogus', FIXTURE]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('no file is a usage error: exit 2', async () => {
+    const r = await runCli(['analyze']);
+    expect(r.code).toBe(2);
+  });
+
+  it('a bad --format value is a usage error: exit 2', async () => {
+    const r = await runCli(['analyze', '--format', 'xml', FIXTURE]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'xml' is invalid");
+  });
+
+  it('a bad --server-port is a usage error: exit 2', async () => {
+    const r = await runCli(['analyze', '--server-port', '99999', FIXTURE]);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: "wscap: error: --server-port must be 1-65535, got '99999'\n" });
+  });
+
+  it('the text report fits 100 columns and has no colour when NO_COLOR is set', async () => {
+    const r = await runCli(['analyze', FIXTURE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(r.stdout).not.toContain('\u001b[');
+    expect(r.stdout).toContain('Connections: 7');
+    expect(lines.filter((l) => /^C\d+ /.test(l))).toHaveLength(7);
+  });
+
+  it('--color forces ANSI colour', async () => {
+    const r = await runCli(['analyze', '--color', FIXTURE]);
+    expect(r.stdout).toContain('\u001b[1m');
+  });
+
+  it('--out FILE.json writes JSON (format from the extension) and nothing on stdout', async () => {
+    const out = join(tmp.dir, 'report.json');
+    const r = await runCli(['analyze', FIXTURE, '--out', out]);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.schemaVersion).toBe(1);
+    expect(report.generator).toBe(`wscap ${version}`);
+    expect(report.summary.connections).toBe(7);
+  });
+
+  it('an unwritable --out is a one-line error, exit 2', async () => {
+    const out = join(tmp.dir, 'no-such-dir', 'r.json');
+    const r = await runCli(['analyze', FIXTURE, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`wscap: error: open ${out}: ENOENT\n`);
+  });
+});
