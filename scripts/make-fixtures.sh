@@ -245,7 +245,7 @@ start_capture midstream lo "$F443" "$OUT/midstream.pcap"
 agent_wait midstream
 stop_capture midstream
 stop_server
-expected midstream "7 kline connections already established when tcpdump started (about 1 s after the agent connected): no SYN/SYN-ACK in the file, client = the side not on port 443. About 2 s of data, then the agent closes all 7 cleanly (first FIN: a race, as in clean-shutdown). zeekConnState follows real Zeek: a midstream connection where both sides send FIN is SF (both endpoints PARTIAL -> CLOSED); OTH is for midstream traffic that is not closed." midstream.pcap
+expected midstream "7 kline connections already established when tcpdump started (about 1 s after the agent connected): no SYN/SYN-ACK in the file, client = the side not on port 443. When a connection's first captured packet comes from port 443, zeekHistory starts with '^' (Zeek flips the roles it first guessed from that packet). About 2 s of data, then the agent closes all 7 cleanly (first FIN: a race, as in clean-shutdown). zeekConnState follows real Zeek: a midstream connection where both sides send FIN is SF (both endpoints PARTIAL -> CLOSED); OTH is for midstream traffic that is not closed." midstream.pcap
 check midstream 'len(C) == 7 and kinds == {"fin": 7} and not any(c["handshakeSeen"] for c in C)'
 
 # -------------------------------------------------------- 7. any-nano.pcap
