@@ -16,6 +16,7 @@ import {
   TRUNCATED,
   UNKNOWN_LINK,
   newDecodedPacket,
+  type DecodedPacket,
 } from '../decode/decoded-packet.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { linkTypeNames } from '../decode/link.js';
@@ -84,7 +85,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
       trackPacket(tracker, decoded, packet.time);
       return;
     }
-    countUndecoded(counts, status, packet);
+    countUndecoded(counts, status, packet, decoded);
   };
 
   const cursors = await readCaptures(paths, onPacket);
@@ -123,7 +124,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   };
 }
 
-function countUndecoded(counts: PacketCounts, status: number, packet: PacketRecord): void {
+function countUndecoded(counts: PacketCounts, status: number, packet: PacketRecord, decoded: DecodedPacket): void {
   switch (status) {
     case NOT_IP:
     case NOT_TCP:
@@ -131,14 +132,14 @@ function countUndecoded(counts: PacketCounts, status: number, packet: PacketReco
       break;
     case TRUNCATED:
       counts.truncated++;
-      counts.firstTruncated ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: '' };
+      counts.firstTruncated ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: decoded.protocol };
       break;
     case FRAGMENT:
       counts.fragment++;
       break;
     case INVALID:
       counts.invalid++;
-      counts.firstInvalid ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: '', detail: '' };
+      counts.firstInvalid ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: decoded.protocol, detail: decoded.detail };
       break;
     case UNKNOWN_LINK:
       counts.unknownLink++;
@@ -153,7 +154,7 @@ function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWarning[]
     const first = counts.firstTruncated;
     warnings.push({
       code: 'snaplen',
-      message: `${counts.truncated} packet(s) cut by the snap length before their TCP header ended; not analysed (first at byte offset ${first.offset})`,
+      message: `${counts.truncated} packet(s) cut by the snap length before their TCP header ended; not analysed (first at byte offset ${first.offset}, cut in ${first.protocol})`,
       file: paths[first.file],
       offset: first.offset,
     });
@@ -162,7 +163,7 @@ function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWarning[]
     const first = counts.firstInvalid;
     warnings.push({
       code: 'invalid-header',
-      message: `${counts.invalid} packet(s) with impossible IP/TCP headers; not analysed (first at byte offset ${first.offset})`,
+      message: `${counts.invalid} packet(s) with impossible IP/TCP headers; not analysed (first at byte offset ${first.offset}: ${first.protocol} ${first.detail})`,
       file: paths[first.file],
       offset: first.offset,
     });

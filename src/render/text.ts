@@ -132,6 +132,7 @@ export function renderText(report: Report, options: TextOptions): string {
     for (const c of rows) out.push(connectionRow(c, options));
   }
   out.push('');
-  out.push(paint('START is UTC. HS ms = SYN to SYN-ACK. > client to server, < server to client. CLOSE = kind/who sent the first FIN or RST.', DIM, options));
+  out.push(paint('START is UTC. HS ms = SYN to SYN-ACK. > client to server, < server to client.', DIM, options));
+  out.push(paint('CLOSE = how it ended / who sent the first FIN or RST. STATE = the client socket as ss shows it.', DIM, options));
   return `${out.join('\n')}\n`;
 }
