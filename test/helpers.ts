@@ -36,6 +36,10 @@ export interface Expected {
   timestampPrecision: 'us' | 'ns';
   packets: number;
   tcpPackets: number;
+  /** Packets cut before their TCP header ended (snap length); 0 when absent. */
+  truncatedPackets?: number;
+  /** Codes of the warnings the report must carry; none when absent. */
+  warningCodes?: string[];
   connections: ExpectedConnection[];
 }
 

@@ -38,6 +38,8 @@ function tsharkStreams(path: string): StreamCounts[] {
   for (const line of out.split('\n')) {
     if (line === '') continue;
     const [stream, ip4, ip6, sport, dport, len, syn, ack] = line.split('\t');
+    // No stream: tshark could not read the TCP header either ("Packet size limited during capture").
+    if (stream === '') continue;
     const isSyn = syn === '1' || syn === 'True';
     const isAck = ack === '1' || ack === 'True';
     const packet: TsharkPacket = {
