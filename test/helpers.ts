@@ -38,6 +38,9 @@ export interface Expected {
   tcpPackets: number;
   /** Packets cut before their TCP header ended (snap length); 0 when absent. */
   truncatedPackets?: number;
+  /** tshark's exact first and latest frame.time_epoch (format fixtures); null without timestamps. */
+  firstTimeText?: string | null;
+  maxTimeText?: string | null;
   /** Codes of the warnings the report must carry; none when absent. */
   warningCodes?: string[];
   connections: ExpectedConnection[];

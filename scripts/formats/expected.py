@@ -198,6 +198,9 @@ def main():
         "maxTimeText": max(times, key=float) if times else None,
         "connections": conns,
     }
+    if len(times) < len(pkts):
+        # Packets without a timestamp (simple packet blocks): wscap must say so, not invent times.
+        out["warningCodes"] = ["no-timestamps"]
     with open(os.path.join(a.dir, f"{a.name}.expected.json"), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")

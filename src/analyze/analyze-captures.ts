@@ -47,6 +47,11 @@ interface PacketCounts {
   fragment: number;
   invalid: number;
   unknownLink: number;
+  /** Packets with / without a timestamp (pcapng simple packet blocks have none). */
+  timed: number;
+  untimed: number;
+  firstUntimed: { file: number; offset: number } | null;
+  /** First packet's time and the latest time seen, over packets with a timestamp. */
   firstTime: number;
   lastTime: number;
   /** First offset of a truncated/unknown-link packet per file, for the warnings. */
@@ -68,6 +73,9 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
     fragment: 0,
     invalid: 0,
     unknownLink: 0,
+    timed: 0,
+    untimed: 0,
+    firstUntimed: null,
     firstTime: 0,
     lastTime: 0,
     firstTruncated: null,
@@ -76,9 +84,15 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   };
 
   const onPacket = (packet: PacketRecord): void => {
-    if (counts.packets === 0) counts.firstTime = packet.time;
     counts.packets++;
-    if (packet.time > counts.lastTime) counts.lastTime = packet.time;
+    if (packet.hasTimestamp) {
+      if (counts.timed === 0) counts.firstTime = packet.time;
+      counts.timed++;
+      if (packet.time > counts.lastTime) counts.lastTime = packet.time;
+    } else {
+      counts.untimed++;
+      counts.firstUntimed ??= { file: packet.fileIndex, offset: packet.fileOffset };
+    }
     const status = decodePacket(packet, decoded);
     if (status === DECODED_TCP) {
       counts.tcp++;
@@ -114,9 +128,9 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
       truncatedPackets: counts.truncated,
       fragmentPackets: counts.fragment,
       invalidPackets: counts.invalid,
-      start: counts.packets > 0 ? isoTime(counts.firstTime) : null,
-      end: counts.packets > 0 ? isoTime(counts.lastTime) : null,
-      durationS: counts.packets > 0 ? Math.round((counts.lastTime - counts.firstTime) * 1e6) / 1e6 : 0,
+      start: counts.timed > 0 ? isoTime(counts.firstTime) : null,
+      end: counts.timed > 0 ? isoTime(counts.lastTime) : null,
+      durationS: counts.timed > 0 ? Math.round((counts.lastTime - counts.firstTime) * 1e6) / 1e6 : 0,
       warnings,
     },
     summary: summarize(rows),
@@ -164,6 +178,15 @@ function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWarning[]
     warnings.push({
       code: 'invalid-header',
       message: `${counts.invalid} packet(s) with impossible IP/TCP headers; not analysed (first at byte offset ${first.offset}: ${first.protocol} ${first.detail})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.untimed > 0 && counts.firstUntimed) {
+    const first = counts.firstUntimed;
+    warnings.push({
+      code: 'no-timestamps',
+      message: `${counts.untimed} packet(s) in pcapng simple packet blocks carry no timestamp; their connections' times are the file's previous timestamp, or 0 (first at byte offset ${first.offset})`,
       file: paths[first.file],
       offset: first.offset,
     });

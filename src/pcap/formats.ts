@@ -92,6 +92,7 @@ export function readPcapRecord(s: CaptureState, buf: Buffer, pos: number): numbe
   r.tsSec = tsSec;
   r.tsNsec = s.isNano ? tsFrac : tsFrac * 1000;
   r.time = s.isNano ? tsSec + Math.floor(tsFrac / 1000) / 1e6 : tsSec + tsFrac / 1e6;
+  r.hasTimestamp = true;
   r.capturedLength = capLen;
   r.originalLength = origLen;
   r.offset = pos + 16;
@@ -148,13 +149,14 @@ export function readPcapngBlock(s: CaptureState, buf: Buffer, pos: number): numb
       return readInterface(s, buf, pos, length);
     case PCAPNG_EPB:
       if (length < 32) return badBlock(s, 'enhanced packet', length, 32);
-      return readEnhancedPacket(s, buf, pos, length);
+      return readPacketBlock(s, buf, pos, length, u32(s, buf, pos + 8), 'enhanced packet');
     case PCAPNG_SPB:
       if (length < 16) return badBlock(s, 'simple packet', length, 16);
       return readSimplePacket(s, buf, pos, length);
     case PCAPNG_OPB:
       if (length < 32) return badBlock(s, 'packet', length, 32);
-      return readObsoletePacket(s, buf, pos, length);
+      // The obsolete block's interface id is 16 bits, followed by a 16-bit drop count.
+      return readPacketBlock(s, buf, pos, length, u16(s, buf, pos + 8), 'packet');
     default:
       // Name resolution, statistics, decryption secrets, custom blocks: not needed here.
       return length;
@@ -220,6 +222,7 @@ function setTimestamp(s: CaptureState, iface: PcapngInterface, high: number, low
   r.tsSec = sec;
   r.tsNsec = nsec;
   r.time = sec + Math.floor(nsec / 1000) / 1e6;
+  r.hasTimestamp = true;
   s.lastTsSec = sec;
   s.lastTsNsec = nsec;
 }
@@ -233,25 +236,16 @@ function interfaceFor(s: CaptureState, id: number): PcapngInterface | null {
   return iface;
 }
 
-function readEnhancedPacket(s: CaptureState, buf: Buffer, pos: number, length: number): number {
-  const iface = interfaceFor(s, u32(s, buf, pos + 8));
+/**
+ * Enhanced (type 6) and obsolete (type 2) packet blocks share their layout after the interface
+ * id: timestamp high/low, captured length, original length, data (pcapng 4.3, appendix A).
+ */
+function readPacketBlock(s: CaptureState, buf: Buffer, pos: number, length: number, interfaceId: number, what: string): number {
+  const iface = interfaceFor(s, interfaceId);
   if (iface === null) return -1;
   const capLen = u32(s, buf, pos + 20);
   if (capLen > length - 32) {
-    s.damage = `pcapng enhanced packet block captured length ${capLen} exceeds its block (length ${length})`;
-    return -1;
-  }
-  setTimestamp(s, iface, u32(s, buf, pos + 12), u32(s, buf, pos + 16));
-  fillPacket(s, iface, pos + 28, capLen, u32(s, buf, pos + 24));
-  return length;
-}
-
-function readObsoletePacket(s: CaptureState, buf: Buffer, pos: number, length: number): number {
-  const iface = interfaceFor(s, u16(s, buf, pos + 8));
-  if (iface === null) return -1;
-  const capLen = u32(s, buf, pos + 20);
-  if (capLen > length - 32) {
-    s.damage = `pcapng packet block captured length ${capLen} exceeds its block (length ${length})`;
+    s.damage = `pcapng ${what} block captured length ${capLen} exceeds its block (length ${length})`;
     return -1;
   }
   setTimestamp(s, iface, u32(s, buf, pos + 12), u32(s, buf, pos + 16));
@@ -271,6 +265,7 @@ function readSimplePacket(s: CaptureState, buf: Buffer, pos: number, length: num
   r.tsSec = s.lastTsSec;
   r.tsNsec = s.lastTsNsec;
   r.time = s.lastTsSec + Math.floor(s.lastTsNsec / 1000) / 1e6;
+  r.hasTimestamp = false;
   fillPacket(s, iface, pos + 12, capLen, origLen);
   return length;
 }

@@ -14,6 +14,11 @@ export interface PacketRecord {
   tsNsec: number;
   /** Seconds since the epoch as a float (microsecond-exact; nanoseconds are kept in tsNsec). */
   time: number;
+  /**
+   * False for pcapng simple packet blocks, which carry no timestamp: their time is the file's
+   * previous timestamp (0 if none), kept only so the packet can be ordered.
+   */
+  hasTimestamp: boolean;
   /** Bytes captured (what is present in `data`). */
   capturedLength: number;
   /** Bytes the packet had on the wire. */
@@ -31,6 +36,7 @@ export function newPacketRecord(fileIndex: number): PacketRecord {
     tsSec: 0,
     tsNsec: 0,
     time: 0,
+    hasTimestamp: true,
     capturedLength: 0,
     originalLength: 0,
     data: Buffer.alloc(0),

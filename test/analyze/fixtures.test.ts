@@ -10,6 +10,13 @@ import type { Report } from '../../src/report/model.js';
 
 const expectations = loadExpectations();
 
+/** tshark's "1795740137.519700123" → "2026-11-27T00:42:17.519700Z" (truncated to microseconds, as wscap keeps them). */
+function isoFromText(text: string | null): string | null {
+  if (text === null) return null;
+  const [sec, frac = ''] = text.split('.');
+  return `${new Date(Number(sec) * 1000).toISOString().slice(0, 19)}.${frac.padEnd(6, '0').slice(0, 6)}Z`;
+}
+
 describe('fixtures match their expected values', () => {
   it('there are fixtures to check', () => {
     expect(expectations.length).toBeGreaterThanOrEqual(10);
@@ -31,6 +38,13 @@ describe('fixtures match their expected values', () => {
         expect(report.capture.truncatedPackets).toBe(exp.truncatedPackets ?? 0);
         expect(report.capture.warnings.map((w) => w.code)).toEqual(exp.warningCodes ?? []);
       });
+
+      if (exp.firstTimeText !== undefined) {
+        it('gives the first and latest packet times (tshark’s, to the microsecond)', () => {
+          expect(report.capture.start).toBe(isoFromText(exp.firstTimeText ?? null));
+          expect(report.capture.end).toBe(isoFromText(exp.maxTimeText ?? null));
+        });
+      }
 
       it('knows the file format, link type and timestamp precision', () => {
         for (const f of report.capture.files) {
