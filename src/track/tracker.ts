@@ -14,7 +14,16 @@ import { stepConnection } from './tcp-state.js';
 export interface TrackerOptions {
   /** Without a SYN, the side on this port is the server (default 443). */
   serverPort: number;
+  /**
+   * A closed connection (both FINs, or a RST) idle this long leaves the table (its report row is
+   * made then). Longer than Linux's 60 s TIME-WAIT, so late retransmissions still find it.
+   */
+  closedLingerS?: number;
 }
+
+const DEFAULT_CLOSED_LINGER_S = 120;
+/** How often (in capture seconds) the table is swept for closed connections. */
+const SWEEP_INTERVAL_S = 10;
 
 export interface Tracker {
   options: TrackerOptions;
@@ -24,6 +33,8 @@ export interface Tracker {
   created: number;
   onDone: (conn: Connection) => void;
   scratch: Uint32Array;
+  closedLingerS: number;
+  nextSweep: number;
 }
 
 interface TrackedConnection extends Connection {
@@ -33,7 +44,16 @@ interface TrackedConnection extends Connection {
 const KEY_WORDS = 10;
 
 export function newTracker(options: TrackerOptions, onDone: (conn: Connection) => void): Tracker {
-  return { options, table: new Map(), open: 0, created: 0, onDone, scratch: new Uint32Array(KEY_WORDS) };
+  return {
+    options,
+    table: new Map(),
+    open: 0,
+    created: 0,
+    onDone,
+    scratch: new Uint32Array(KEY_WORDS),
+    closedLingerS: options.closedLingerS ?? DEFAULT_CLOSED_LINGER_S,
+    nextSweep: 0,
+  };
 }
 
 /** Writes the direction-independent key (lower endpoint first) into `key`; returns its hash. */
@@ -136,6 +156,38 @@ export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
     tr.table.set(hash, conn);
   }
   stepConnection(conn, isFromClient(conn, p), p, t);
+  if (t >= tr.nextSweep) {
+    if (tr.nextSweep !== 0) sweepClosed(tr, t);
+    tr.nextSweep = t + SWEEP_INTERVAL_S;
+  }
+}
+
+function isClosed(conn: Connection): boolean {
+  return (conn.client.hasFin && conn.server.hasFin) || conn.client.hasRst || conn.server.hasRst;
+}
+
+/** Finishes closed connections idle for closedLingerS: tracking state follows open connections only. */
+function sweepClosed(tr: Tracker, now: number): void {
+  const done: TrackedConnection[] = [];
+  for (const [hash, head] of tr.table) {
+    let kept: TrackedConnection | null = null;
+    let last: TrackedConnection | null = null;
+    for (let c: TrackedConnection | null = head; c !== null; ) {
+      const next: TrackedConnection | null = c.nextInBucket;
+      if (isClosed(c) && now - c.lastTime > tr.closedLingerS) done.push(c);
+      else {
+        c.nextInBucket = null;
+        if (last === null) kept = c;
+        else last.nextInBucket = c;
+        last = c;
+      }
+      c = next;
+    }
+    if (kept === null) tr.table.delete(hash);
+    else if (kept !== head) tr.table.set(hash, kept);
+  }
+  done.sort((a, b) => a.index - b.index);
+  for (const conn of done) finish(tr, conn);
 }
 
 /** The same SYN again (same sender, same initial sequence number) belongs to the same connection. */

@@ -9,48 +9,8 @@
  * - testing/btest/Baseline/core.tcp.flip-without-syn/conn.log ("^hADadFf", SF)
  */
 import { describe, expect, it } from 'vitest';
-import { ACK, FIN, RST, SYN, PSH, newDecodedPacket, DECODED_TCP } from '../../src/decode/decoded-packet.js';
-import { finishTracker, newTracker, trackPacket } from '../../src/track/tracker.js';
-import { summarizeConnection } from '../../src/analyze/summarize-connection.js';
-import type { ConnectionReport } from '../../src/report/model.js';
-
-const CLIENT = 0x0a000001; // 10.0.0.1
-const SERVER = 0x0a000002; // 10.0.0.2
-const CLIENT_PORT = 40000;
-const SERVER_PORT = 80;
-
-interface Step {
-  from: 'client' | 'server';
-  flags: number;
-  seq: number;
-  ack: number;
-  len?: number;
-}
-
-function replay(steps: Step[]): ConnectionReport[] {
-  const rows: ConnectionReport[] = [];
-  const tracker = newTracker({ serverPort: 443 }, (c) => rows.push(summarizeConnection(c)));
-  const p = newDecodedPacket();
-  let t = 1000;
-  for (const s of steps) {
-    const fromClient = s.from === 'client';
-    p.status = DECODED_TCP;
-    p.ipVersion = 4;
-    p.addresses.fill(0);
-    p.addresses[3] = fromClient ? CLIENT : SERVER;
-    p.addresses[7] = fromClient ? SERVER : CLIENT;
-    p.srcPort = fromClient ? CLIENT_PORT : SERVER_PORT;
-    p.dstPort = fromClient ? SERVER_PORT : CLIENT_PORT;
-    p.flags = s.flags;
-    p.seq = s.seq;
-    p.ack = s.ack;
-    p.window = 65535;
-    p.payloadLength = s.len ?? 0;
-    trackPacket(tracker, p, (t += 0.01));
-  }
-  finishTracker(tracker);
-  return rows;
-}
+import { ACK, FIN, RST, SYN, PSH } from '../../src/decode/decoded-packet.js';
+import { CLIENT_PORT, replay } from './replay.js';
 
 const C = 1000; // client ISN
 const S = 5000; // server ISN

@@ -1,0 +1,56 @@
+/** The connection table: tracking state follows open connections, not packets. */
+import { describe, expect, it } from 'vitest';
+import { ACK, FIN, SYN, PSH } from '../../src/decode/decoded-packet.js';
+import { startReplay, type Step } from './replay.js';
+
+function handshakeAndClose(port: number, t0: number): Step[] {
+  const C = 1000 + port;
+  const S = 9000;
+  return [
+    { from: 'client', port, flags: SYN, seq: C, ack: 0, t: t0 },
+    { from: 'server', port, flags: SYN | ACK, seq: S, ack: C + 1, t: t0 + 0.001 },
+    { from: 'client', port, flags: ACK, seq: C + 1, ack: S + 1, t: t0 + 0.002 },
+    { from: 'client', port, flags: FIN | ACK, seq: C + 1, ack: S + 1, t: t0 + 1 },
+    { from: 'server', port, flags: FIN | ACK, seq: S + 1, ack: C + 2, t: t0 + 1.001 },
+    { from: 'client', port, flags: ACK, seq: C + 2, ack: S + 2, t: t0 + 1.002 },
+  ];
+}
+
+describe('tracker table', () => {
+  it('a closed connection leaves the table after the linger time; an idle open one stays', () => {
+    const r = startReplay(120);
+    r.feed(handshakeAndClose(50001, 1000));
+    // A second connection that stays open and quiet (a WebSocket between pings).
+    r.feed([
+      { from: 'client', port: 50002, flags: SYN, seq: 1, ack: 0, t: 1000.5 },
+      { from: 'server', port: 50002, flags: SYN | ACK, seq: 7, ack: 2, t: 1000.501 },
+      { from: 'client', port: 50002, flags: ACK, seq: 2, ack: 8, t: 1000.502 },
+    ]);
+    expect(r.tracker.open).toBe(2);
+    expect(r.rows).toHaveLength(0);
+    // 100 s later: the closed one is within its linger time.
+    r.feed([{ from: 'server', port: 50002, flags: PSH | ACK, seq: 8, ack: 2, len: 37, t: 1101 }]);
+    expect(r.tracker.open).toBe(2);
+    // 200 s later: the closed connection is finished and reported; the open one is still tracked.
+    r.feed([{ from: 'server', port: 50002, flags: PSH | ACK, seq: 45, ack: 2, len: 37, t: 1201 }]);
+    expect(r.tracker.open).toBe(1);
+    expect(r.rows.map((c) => [c.id, c.clientState])).toEqual([['C1', 'TIME-WAIT']]);
+    const rows = r.finish();
+    expect(rows.map((c) => [c.id, c.clientState, c.server2client.bytes])).toEqual([
+      ['C1', 'TIME-WAIT', 0],
+      ['C2', 'ESTAB', 74],
+    ]);
+    expect(r.tracker.open).toBe(0);
+  });
+
+  it('many closed connections do not accumulate: the table holds only the recent ones', () => {
+    const r = startReplay(120);
+    let maxOpen = 0;
+    for (let i = 0; i < 600; i++) {
+      for (const n of r.feed(handshakeAndClose(20000 + i, 1000 + i * 10))) maxOpen = Math.max(maxOpen, n);
+    }
+    // One connection every 10 s, each closed after 1 s, kept 120 s, swept every 10 s: at most ~14.
+    expect(maxOpen).toBeLessThanOrEqual(14);
+    expect(r.finish()).toHaveLength(600);
+  });
+});
