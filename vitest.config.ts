@@ -6,5 +6,6 @@ export default defineConfig({
     // Every test bounds its time; capture-reading tests run the real CLI on real files.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
