@@ -191,7 +191,7 @@ agent_bg server-close-reconnect --mode reconnect --reconnect-delay-ms 300 --clos
 agent_wait server-close-reconnect
 stop_capture server-close-reconnect
 stop_server
-expected server-close-reconnect "7 kline connections; after 1.5 s the server closes all 7 with a WebSocket close frame (1001 going away) followed by TCP close; the agent reconnects each once (300 ms later), receives data for ~2 s more, then closes all 7 new connections cleanly. 14 connections: C1-C7 closed by the server's close frame (the agent replies and ends TCP first, so the client's FIN comes first), C8-C14 closed by the agent (which FIN comes first is a race, as in clean-shutdown)." server-close-reconnect.pcap
+expected server-close-reconnect "7 kline connections; after 1.5 s the server closes all 7 with a WebSocket close frame (1001 going away) followed by TCP close; the agent reconnects each once (300 ms later), receives data for ~2 s more, then closes all 7 new connections cleanly. 14 connections: C1-C7 closed by the server's close frame (the agent answers with its own close frame; which TCP FIN comes first is a race here too: seen both ways across recordings), C8-C14 closed by the agent (which FIN comes first is a race, as in clean-shutdown)." server-close-reconnect.pcap
 check server-close-reconnect 'len(C) == 14 and kinds == {"fin": 14}'
 
 # ------------------------------------------------------- 3. close-wait.pcap
