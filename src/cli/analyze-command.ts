@@ -37,8 +37,12 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
   const started = performance.now();
   const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}` });
   log.debug({ files, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');
-  for (const w of report.capture.warnings) {
-    process.stderr.write(`wscap: warning: ${w.file === null ? '' : `${escapeTerminal(w.file)}: `}${escapeTerminal(w.message)}\n`);
+  // Warnings are for the person at the terminal; --quiet (log level error) leaves only errors.
+  if (log.isLevelEnabled('warn')) {
+    for (const w of report.capture.warnings) {
+      const where = w.file === null ? '' : `${escapeTerminal(w.file)}: `;
+      process.stderr.write(`wscap: warning: ${where}${escapeTerminal(w.message)}\n`);
+    }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
   const text = format === 'json' ? renderJson(report) : renderText(report, { color });

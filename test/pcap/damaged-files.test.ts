@@ -46,6 +46,15 @@ describe('damaged capture files', () => {
     expect(r.stderr).toContain(`byte offset ${offsets[k]}`);
   });
 
+  it('--quiet leaves the warning out of stderr but keeps it in the report', async () => {
+    const path = join(tmp.dir, 'cut-quiet.pcap');
+    writeFileSync(path, original.subarray(0, offsets[k] + 16 + 5));
+    const r = await runCli(['--quiet', 'analyze', path, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).capture.warnings[0]).toMatchObject({ code: 'truncated', offset: offsets[k] });
+  });
+
   it('a file cut inside a record header', async () => {
     const path = join(tmp.dir, 'cut-mid-header.pcap');
     writeFileSync(path, original.subarray(0, offsets[k] + 7));
