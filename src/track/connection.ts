@@ -32,6 +32,8 @@ export interface Endpoint {
   /** The peer acknowledged our FIN. */
   isFinAcked: boolean;
   hasRst: boolean;
+  /** Time of the last segment carrying payload from this endpoint, or 0 (live view: server silence). */
+  lastDataTime: number;
   /** Time of this endpoint's first FIN / first RST, or 0. */
   finTime: number;
   rstTime: number;
@@ -91,6 +93,7 @@ export function newEndpoint(): Endpoint {
     hasFin: false,
     isFinAcked: false,
     hasRst: false,
+    lastDataTime: 0,
     finTime: 0,
     rstTime: 0,
     historySeen: 0,

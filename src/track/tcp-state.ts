@@ -200,6 +200,7 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
 
   ep.packets++;
   ep.bytes += len;
+  if (len > 0) ep.lastDataTime = t;
   conn.lastTime = t;
 
   initEndpoint(ep, flags, seq, last);

@@ -200,6 +200,13 @@ function finish(tr: Tracker, conn: Connection): void {
   tr.onDone(conn);
 }
 
+/** Calls fn for every connection in the table (open, or closed and lingering). */
+export function forEachConnection(tr: Tracker, fn: (conn: Connection) => void): void {
+  for (const head of tr.table.values()) {
+    for (let c: TrackedConnection | null = head; c !== null; c = c.nextInBucket) fn(c);
+  }
+}
+
 /** Hands every connection still in the table to onDone (end of capture), in creation order. */
 export function finishTracker(tr: Tracker): void {
   const left: TrackedConnection[] = [];
