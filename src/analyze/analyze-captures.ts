@@ -22,6 +22,7 @@ import { decodePacket } from '../decode/decode-packet.js';
 import { linkTypeNames } from '../decode/link.js';
 import { finishTracker, newTracker, trackPacket } from '../track/tracker.js';
 import { summarizeConnection } from './summarize-connection.js';
+import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
 import {
   SCHEMA_VERSION,
   type CaptureWarning,
@@ -109,6 +110,11 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   const warnings: CaptureWarning[] = [];
   for (const c of cursors) if (c.warning) warnings.push(c.warning);
   warnings.push(...packetWarnings(counts, paths));
+  const recording = loadRecordingContext(paths, warnings);
+  if (recording !== null) {
+    warnings.push(...recordingWarnings(recording, paths));
+    for (const row of rows) row.process = processOf(recording, row);
+  }
 
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -122,6 +128,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
         timestampPrecision: c.precision,
         packets: c.packets,
       })),
+      recording: recording === null ? null : recordingReport(recording),
       packets: counts.packets,
       tcpPackets: counts.tcp,
       nonTcpPackets: counts.notTcp + counts.unknownLink,

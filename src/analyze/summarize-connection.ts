@@ -106,5 +106,6 @@ export function summarizeConnection(conn: Connection): ConnectionReport {
     close: closeReport(conn, kind),
     clientState: clientState(conn),
     zeek: { connState: zeekConnState(conn), history: conn.history },
+    process: null,
   };
 }

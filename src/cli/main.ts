@@ -2,10 +2,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createLogger, type Verbosity } from './logger.js';
 import { runAnalyze, type AnalyzeCommandOptions } from './analyze-command.js';
+import { describeRecordOptions, runRecord, type RecordCommandOptions } from './record-command.js';
+import { describeSocketsOptions, runSockets, type SocketsCommandOptions } from './sockets-command.js';
 import { VERSION } from './version.js';
 import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
 import { CaptureFileError } from '../errors/capture-file-error.js';
 import { UsageError } from '../errors/usage-error.js';
+import { RecordError } from '../errors/record-error.js';
 import { escapeTerminal } from '../render/escape.js';
 
 interface GlobalOptions {
@@ -53,6 +56,24 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  describeRecordOptions(program.command('record')).action(async (options: RecordCommandOptions) => {
+    const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
+    try {
+      exitCode = await runRecord(options, log, argv);
+    } catch (err) {
+      exitCode = handleError(err, log);
+    }
+  });
+
+  describeSocketsOptions(program.command('sockets')).action(async (options: SocketsCommandOptions) => {
+    const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
+    try {
+      exitCode = await runSockets(options, log);
+    } catch (err) {
+      exitCode = handleError(err, log);
+    }
+  });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -73,6 +94,10 @@ function handleError(err: unknown, log: ReturnType<typeof createLogger>): number
   if (err instanceof UsageError) {
     fail(err.message);
     return EXIT_USAGE;
+  }
+  if (err instanceof RecordError) {
+    fail(err.fix ? `${err.message}; ${err.fix}` : err.message);
+    return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {

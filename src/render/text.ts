@@ -83,6 +83,17 @@ function connectionRow(c: ConnectionReport, options: TextOptions): string {
   return text.slice(0, stateAt) + paint(c.clientState, stateColors[c.clientState], options);
 }
 
+/** "python (pid 12345): 7, unknown: 2" — who owned the connections (names escaped: a process names itself). */
+function processSummary(rows: ConnectionReport[]): string {
+  const byOwner = new Map<string, number>();
+  for (const c of rows) {
+    const key = c.process === null ? 'unknown' : `${escapeTerminal(c.process.command)} (pid ${c.process.pid})`;
+    byOwner.set(key, (byOwner.get(key) ?? 0) + 1);
+  }
+  if (byOwner.size === 1 && byOwner.has('unknown')) return '';
+  return [...byOwner].map(([k, v]) => `${k}: ${v}`).join(', ');
+}
+
 function counts(record: Partial<Record<string, number>>): string {
   const parts = Object.entries(record).map(([k, v]) => `${k} ${v}`);
   return parts.length > 0 ? parts.join(', ') : 'none';
@@ -100,6 +111,11 @@ export function renderText(report: Report, options: TextOptions): string {
   for (const f of cap.files) {
     const links = f.linkTypes.map((t) => linkTypeNames[t] ?? `linktype ${t}`).join(',');
     out.push(`  ${escapeTerminal(f.path)}: ${f.format}${f.isGzip ? '.gz' : ''}, ${links}, ${f.timestampPrecision} timestamps, ${f.packets} packets`);
+  }
+  if (cap.recording !== null) {
+    const r = cap.recording;
+    const n = (v: number | null): string => (v === null ? '?' : String(v));
+    out.push(`  recorded by ${escapeTerminal(r.generator)} on ${escapeTerminal(r.interface)}: tcpdump ${n(r.captured)} captured, ${n(r.droppedByKernel)} dropped by kernel; stop: ${escapeTerminal(r.stopReason ?? '?')}`);
   }
   const skipped = cap.nonTcpPackets + cap.truncatedPackets + cap.fragmentPackets + cap.invalidPackets;
   if (skipped > 0) {
@@ -128,6 +144,8 @@ export function renderText(report: Report, options: TextOptions): string {
   for (const [server, rows] of byServer) {
     out.push('');
     out.push(paint(`Server ${server}: ${rows.length} connection${rows.length === 1 ? '' : 's'}`, BOLD, options));
+    const owners = processSummary(rows);
+    if (owners !== '') out.push(`processes: ${owners}`);
     out.push(paint(columns.map(([name, width, right]) => pad(name, width, right)).join(' ').trimEnd(), DIM, options));
     for (const c of rows) out.push(connectionRow(c, options));
   }

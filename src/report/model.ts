@@ -61,8 +61,39 @@ export interface CaptureFileReport {
   packets: number;
 }
 
+/** What `wscap record` wrote beside the capture (`<capture>.meta.json`), when present. */
+export interface RecordingReport {
+  metadataPath: string;
+  generator: string;
+  tcpdumpVersion: string | null;
+  interface: string;
+  snaplen: number;
+  /** The BPF filter of each tcpdump segment (one per address-set addition). */
+  filters: string[];
+  isUserFilter: boolean;
+  hosts: string[];
+  /** Every target address captured, and from when (epoch seconds). */
+  coveredAddresses: { address: string; from: number }[];
+  /** tcpdump's own counts, summed over segments (null when tcpdump did not print them). */
+  captured: number | null;
+  receivedByFilter: number | null;
+  droppedByKernel: number | null;
+  /** signal:SIGINT, signal:SIGTERM, duration, packets, tcpdump-exited ... */
+  stopReason: string | null;
+  /** How many `ss` snapshots were taken (process attribution). */
+  socketSnapshots: number;
+}
+
+/** The process that owned a connection's socket, from `ss -tnpi` snapshots taken while recording. */
+export interface ProcessReport {
+  pid: number;
+  command: string;
+}
+
 export interface CaptureReport {
   files: CaptureFileReport[];
+  /** The recording's metadata, when the capture was made by `wscap record`; else null. */
+  recording: RecordingReport | null;
   /** All packets read, of any kind. */
   packets: number;
   /** Packets whose TCP header was decoded and tracked. */
@@ -121,6 +152,8 @@ export interface ConnectionReport {
   close: CloseReport;
   clientState: ClientState;
   zeek: { connState: ZeekConnState; history: string };
+  /** The owning process (from the recording's socket snapshots), or null when unknown. */
+  process: ProcessReport | null;
 }
 
 export interface SummaryReport {

@@ -10,6 +10,7 @@ function report(path: string): Report {
     generator: 'wscap 0.0.0',
     capture: {
       files: [{ path, format: 'pcap', isGzip: false, linkTypes: [1], timestampPrecision: 'us', packets: 0 }],
+      recording: null,
       packets: 0,
       tcpPackets: 0,
       nonTcpPackets: 0,

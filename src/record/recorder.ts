@@ -1,0 +1,402 @@
+/**
+ * \summary: one recording: resolve the target, run tcpdump, follow address changes, snapshot
+ * sockets, stop cleanly, and leave files + metadata behind.
+ *
+ * Address changes: instead of restarting tcpdump (which would lose or duplicate packets around the
+ * switch), each newly seen address gets its own tcpdump with a filter for the new addresses only:
+ * the segments' filters are disjoint, so the files together are one capture with no duplicates.
+ */
+import { accessSync, constants, existsSync, statSync, statfsSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RecordError } from '../errors/record-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import { EXIT_CAPTURE_FAILED, EXIT_ENVIRONMENT, EXIT_OK } from '../cli/exit-codes.js';
+import { escapeTerminal } from '../render/escape.js';
+import { buildFilter } from './filter.js';
+import { resolveHosts, type Resolver } from './hosts.js';
+import {
+  parseCounts,
+  requestCounts,
+  startTcpdump,
+  stopTcpdump,
+  tcpdumpVersion,
+  type RunningTcpdump,
+  type TcpdumpCounts,
+  type TcpdumpOptions,
+} from './tcpdump.js';
+import {
+  METADATA_SUFFIX,
+  sumCounts,
+  writeMetadata,
+  type RecordingMetadata,
+  type RecordingSegment,
+  type SocketSnapshot,
+} from './metadata.js';
+import { baseNames, invokingUser, listCaptureFiles, pruneToKeep, secureFiles, segmentPattern } from './capture-files.js';
+
+export interface RecordOptions {
+  hosts: string[];
+  port: number;
+  interface: string;
+  outDir: string;
+  /** Stem of the file names (`<stem>.pcap`, `<stem>.pcap.meta.json`). */
+  stem: string;
+  durationS: number | null;
+  packets: number | null;
+  rotateSizeMB: number | null;
+  rotateEveryS: number | null;
+  keep: number | null;
+  snaplen: number;
+  /** tcpdump -B, KiB. */
+  bufferKiB: number;
+  /** A BPF expression instead of the built filter. */
+  filter: string | null;
+  overrides: Map<string, string[]>;
+  reresolveS: number;
+  socketsEveryS: number;
+  force: boolean;
+  tcpdumpPath: string;
+  commandLine: string[];
+  generator: string;
+}
+
+export interface RecordDeps {
+  log: Logger;
+  resolver: Resolver;
+  /** A socket snapshot (ss), or null when ss is unavailable. */
+  snapshotSockets: () => Promise<SocketSnapshot | null>;
+  now: () => number;
+}
+
+export interface RecordingResult {
+  exitCode: number;
+  stopReason: string;
+  failure: RecordError | null;
+  files: string[];
+  metadataPath: string;
+  counts: TcpdumpCounts;
+  metadata: RecordingMetadata;
+}
+
+export interface Recording {
+  metadataPath: string;
+  /** Capture files written so far, oldest first. */
+  files(): string[];
+  /** Latest dropped-by-kernel count tcpdump printed (it prints counts on SIGUSR1), or null. */
+  drops(): number | null;
+  /** Covered target addresses (for the live view). */
+  addresses(): Set<string>;
+  /** Stops (idempotent) and resolves when files and metadata are final. */
+  stop(reason: string): Promise<RecordingResult>;
+  /** Settles when the recording has stopped for any reason (signal, duration, packets, failure). */
+  done: Promise<RecordingResult>;
+}
+
+interface Segment {
+  meta: RecordingSegment;
+  tcpdump: RunningTcpdump;
+}
+
+const INTERFACE_NAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+
+/** Below this much free space the recording stops: past it tcpdump drops packets without a word. */
+const MIN_FREE_BYTES = 256 * 1024;
+
+function freeBytes(dir: string): number {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+
+function diskFull(dir: string): RecordError {
+  return new RecordError(
+    `disk full: less than ${MIN_FREE_BYTES / 1024} KiB left in ${escapeTerminal(dir)}, recording stopped`,
+    'free space or record to another --out-dir; files written so far are kept',
+    EXIT_ENVIRONMENT,
+  );
+}
+
+/** Checks what can be checked before tcpdump runs, so errors come early and in plain words. */
+export function preflight(o: RecordOptions): void {
+  if (!INTERFACE_NAME.test(o.interface)) throw new UsageError(`-i '${escapeTerminal(o.interface)}' is not an interface name`);
+  if (o.filter !== null && /^\s*-/.test(o.filter)) throw new UsageError('--filter must be a BPF expression, not an option');
+  if (o.keep !== null && o.rotateSizeMB === null && o.rotateEveryS === null) throw new UsageError('--keep needs --rotate-size or --rotate-every');
+  let isDir = false;
+  try {
+    isDir = statSync(o.outDir).isDirectory();
+  } catch {
+    throw new RecordError(`output directory ${escapeTerminal(o.outDir)} does not exist`, 'create it, or choose another with --out-dir', EXIT_ENVIRONMENT);
+  }
+  if (!isDir) throw new RecordError(`${escapeTerminal(o.outDir)} is not a directory`, 'choose a directory with --out-dir', EXIT_ENVIRONMENT);
+  try {
+    accessSync(o.outDir, constants.W_OK);
+  } catch {
+    throw new RecordError(`cannot write to ${escapeTerminal(o.outDir)}: permission denied`, 'choose a writable directory with --out-dir', EXIT_ENVIRONMENT);
+  }
+  if (freeBytes(o.outDir) < MIN_FREE_BYTES) throw diskFull(o.outDir);
+  const existing = listCaptureFiles(o.outDir, o.stem);
+  const metadataPath = join(o.outDir, `${o.stem}.pcap${METADATA_SUFFIX}`);
+  if (existsSync(metadataPath)) existing.push(metadataPath);
+  if (existing.length > 0) {
+    if (!o.force) {
+      throw new UsageError(`refusing to overwrite ${escapeTerminal(existing[0])} (use --force, or another -w / --out-dir)`);
+    }
+    for (const f of existing) unlinkSync(f);
+  }
+}
+
+export async function startRecording(o: RecordOptions, deps: RecordDeps): Promise<Recording> {
+  const { log } = deps;
+  preflight(o);
+  const owner = invokingUser();
+  // Files tcpdump creates inherit this: readable by their owner only.
+  process.umask(0o077);
+
+  const isUserFilter = o.filter !== null;
+  const resolved = await resolveHosts(o.hosts, o.overrides, deps.resolver);
+  const initial = [...new Set([...resolved.values()].flat())].sort();
+  if (!isUserFilter && initial.length === 0) {
+    throw new RecordError(`cannot resolve ${o.hosts.map(escapeTerminal).join(', ')}: no addresses`, 'check DNS, or give the address with --resolve host:addr', EXIT_ENVIRONMENT);
+  }
+  const started = deps.now();
+  const metadataPath = join(o.outDir, `${o.stem}.pcap${METADATA_SUFFIX}`);
+  const meta: RecordingMetadata = {
+    schemaVersion: 1,
+    generator: o.generator,
+    tcpdumpVersion: await tcpdumpVersion(o.tcpdumpPath),
+    commandLine: o.commandLine,
+    interface: o.interface,
+    port: o.port,
+    snaplen: o.snaplen,
+    isUserFilter,
+    hosts: o.hosts,
+    addressSets: [...resolved].map(([host, addresses]) => ({ at: started, host, addresses })),
+    coveredAddresses: isUserFilter ? [] : initial.map((address) => ({ address, from: started })),
+    segments: [],
+    start: started,
+    end: null,
+    files: [],
+    counts: { captured: null, receivedByFilter: null, droppedByKernel: null, droppedByInterface: null },
+    stopReason: null,
+    socketSnapshots: [],
+  };
+  const segments: Segment[] = [];
+  const covered = new Set(initial);
+  const lastSets = new Map([...resolved].map(([h, a]) => [h, a.join(',')]));
+
+  const tcpdumpOptions = (index: number, filter: string): TcpdumpOptions => ({
+    tcpdumpPath: o.tcpdumpPath,
+    interface: o.interface,
+    file: segmentPattern(o.outDir, o.stem, index, o.rotateEveryS !== null),
+    filter,
+    snaplen: o.snaplen,
+    bufferKiB: o.bufferKiB,
+    user: process.getuid?.() === 0 ? owner.name : null,
+    packetCount: index === 1 ? o.packets : null,
+    rotateSizeMB: o.rotateSizeMB,
+    rotateEveryS: o.rotateEveryS,
+    // tcpdump keeps a ring itself with -C -W; with -G, -W would make it exit, so wscap prunes.
+    ringFiles: o.keep !== null && o.rotateEveryS === null ? o.keep : null,
+  });
+
+  let resolveDone!: (r: RecordingResult) => void;
+  const done = new Promise<RecordingResult>((resolve) => (resolveDone = resolve));
+  let stopping: Promise<RecordingResult> | null = null;
+  let failure: RecordError | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  const watchers: FSWatcher[] = [];
+
+  const startSegment = async (addresses: string[], filter: string): Promise<void> => {
+    const index = segments.length + 1;
+    const options = tcpdumpOptions(index, filter);
+    const tcpdump = await startTcpdump(options);
+    const segMeta: RecordingSegment = {
+      index,
+      filter,
+      addresses,
+      filePattern: options.file,
+      startedAt: deps.now(),
+      stoppedAt: null,
+      counts: null,
+      exitCode: null,
+      signal: null,
+    };
+    segments.push({ meta: segMeta, tcpdump });
+    meta.segments.push(segMeta);
+    log.info({ segment: index, args: tcpdump.args, pid: tcpdump.pid }, 'tcpdump listening');
+    void tcpdump.exited.then((exit) => {
+      if (tcpdump.isStopping) return;
+      // tcpdump ended by itself: -c reached (clean), or it died (disk full, killed).
+      if (index === 1 && o.packets !== null && exit.exitCode === 0) {
+        void stop('packets');
+        return;
+      }
+      const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.exitCode}`;
+      const said = exit.stderr.trim().split('\n').filter((l) => l.startsWith('tcpdump:')).pop();
+      failure = /No space left/i.test(exit.stderr)
+        ? new RecordError(`disk full: tcpdump stopped writing (${said ?? ''})`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT)
+        : new RecordError(`tcpdump ${how} during the recording${said ? ` (${said})` : ''}`, 'files written so far are kept and readable', EXIT_CAPTURE_FAILED);
+      void stop('tcpdump-exited');
+    });
+  };
+
+  const filterFor = (addresses: string[], withDns: boolean): string =>
+    isUserFilter ? (o.filter as string) : buildFilter({ addresses, port: o.port, withDns });
+
+  const snapshot = async (): Promise<void> => {
+    const snap = await deps.snapshotSockets().catch(() => null);
+    if (snap === null) return;
+    const sockets = snap.sockets.filter((s) => s.peer.port === o.port && (isUserFilter || covered.has(s.peer.ip)));
+    const key = (x: typeof sockets): string => x.map((s) => `${s.local.ip}:${s.local.port}>${s.peer.ip}:${s.peer.port}/${s.processes.map((p) => p.pid).join('+')}`).sort().join(' ');
+    const previous = meta.socketSnapshots.at(-1);
+    // Keep a snapshot when the set of sockets changed (a day-long recording stays small).
+    if (previous === undefined || key(previous.sockets) !== key(sockets) || stopping !== null) meta.socketSnapshots.push({ at: snap.at, sockets });
+  };
+
+  const reresolve = async (): Promise<void> => {
+    const now = deps.now();
+    const fresh = await resolveHosts(o.hosts, o.overrides, deps.resolver);
+    const added: string[] = [];
+    for (const [host, addresses] of fresh) {
+      if (addresses.length === 0) continue; // a failed lookup is not an address change
+      if (lastSets.get(host) !== addresses.join(',')) {
+        lastSets.set(host, addresses.join(','));
+        meta.addressSets.push({ at: now, host, addresses });
+      }
+      for (const a of addresses) if (!covered.has(a)) added.push(a);
+    }
+    if (added.length === 0 || isUserFilter || stopping !== null) return;
+    const unique = [...new Set(added)].sort();
+    for (const a of unique) {
+      covered.add(a);
+      meta.coveredAddresses.push({ address: a, from: now });
+    }
+    log.info({ addresses: unique }, 'new target addresses: capturing them in a new segment');
+    try {
+      await startSegment(unique, filterFor(unique, false));
+    } catch (err) {
+      failure = err instanceof RecordError ? err : new RecordError(String(err), null, EXIT_CAPTURE_FAILED);
+      void stop('tcpdump-failed');
+    }
+    saveMetadata();
+  };
+
+  const currentFiles = (): string[] => listCaptureFiles(o.outDir, o.stem);
+
+  /** Writes the metadata; a full disk or vanished directory becomes the recording's failure, not a crash. */
+  const saveMetadata = (): void => {
+    try {
+      writeMetadata(metadataPath, meta);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      log.warn({ err: e.message }, 'cannot write metadata');
+      failure ??=
+        e.code === 'ENOSPC'
+          ? new RecordError(`disk full: cannot write ${metadataPath}`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT)
+          : new RecordError(`cannot write ${metadataPath}: ${e.code ?? e.message}`, null, EXIT_ENVIRONMENT);
+    }
+  };
+
+  const stop = (reason: string): Promise<RecordingResult> => {
+    if (stopping !== null) return stopping;
+    stopping = (async (): Promise<RecordingResult> => {
+      for (const t of timers) clearInterval(t);
+      for (const w of watchers) w.close();
+      // The last snapshot while the sockets still exist, then tcpdump.
+      await snapshot();
+      const exits = await Promise.all(segments.map((s) => stopTcpdump(s.tcpdump)));
+      exits.forEach((exit, i) => {
+        const m = segments[i].meta;
+        m.stoppedAt = deps.now();
+        m.counts = exit.counts;
+        m.exitCode = exit.exitCode;
+        m.signal = exit.signal;
+      });
+      let files = currentFiles();
+      if (o.keep !== null && o.rotateEveryS !== null) files = pruneRing(files, o.keep);
+      secureFiles([...files], owner);
+      meta.end = deps.now();
+      meta.files = baseNames(files);
+      meta.counts = sumCounts(exits.map((e) => e.counts));
+      meta.stopReason = reason;
+      saveMetadata();
+      secureFiles([metadataPath], owner);
+      const result: RecordingResult = {
+        exitCode: failure ? failure.exitCode : EXIT_OK,
+        stopReason: reason,
+        failure,
+        files,
+        metadataPath,
+        counts: meta.counts,
+        metadata: meta,
+      };
+      resolveDone(result);
+      return result;
+    })();
+    return stopping;
+  };
+
+  /**
+   * With --rotate-every, tcpdump cannot keep a ring (-G with -W exits instead), so wscap prunes
+   * each segment to keep − 1 files: when tcpdump opens the next file there are at most --keep.
+   */
+  const pruneRing = (files: string[], keep = Math.max(1, (o.keep as number) - 1)): string[] => {
+    const kept: string[] = [];
+    for (const seg of segments) {
+      const prefix = seg.meta.filePattern.replace(/-%Y.*$/, '');
+      const mine = files.filter((f) => f.startsWith(prefix) && (seg.meta.index !== 1 || !f.includes('.seg')));
+      const removed = new Set(pruneToKeep(mine, keep));
+      kept.push(...mine.filter((f) => !removed.has(f)));
+    }
+    return files.filter((f) => kept.includes(f));
+  };
+
+  try {
+    await startSegment(initial, filterFor(initial, true));
+  } catch (err) {
+    if (err instanceof RecordError) throw err;
+    throw new RecordError(`cannot start tcpdump: ${String(err)}`, null, EXIT_CAPTURE_FAILED);
+  }
+  saveMetadata();
+  await snapshot();
+
+  if (o.durationS !== null) timers.push(setTimeout(() => void stop('duration'), o.durationS * 1000));
+  // tcpdump does not stop (or say so) when its disk fills: it silently loses packets. Watch for it.
+  timers.push(
+    setInterval(() => {
+      if (stopping === null && freeBytes(o.outDir) < MIN_FREE_BYTES) {
+        failure ??= diskFull(o.outDir);
+        void stop('disk-full');
+      }
+    }, 500),
+  );
+  if (!isUserFilter && o.reresolveS > 0) timers.push(setInterval(() => void reresolve(), o.reresolveS * 1000));
+  if (o.socketsEveryS > 0) timers.push(setInterval(() => void snapshot(), o.socketsEveryS * 1000));
+  if (o.keep !== null && o.rotateEveryS !== null) {
+    // React to tcpdump opening a new file at once; the interval is a backstop.
+    const watcher = watch(o.outDir, () => pruneRing(currentFiles()));
+    watchers.push(watcher);
+    timers.push(setInterval(() => pruneRing(currentFiles()), 200));
+  }
+
+  return {
+    metadataPath,
+    files: currentFiles,
+    drops: () => {
+      let total: number | null = null;
+      for (const s of segments) {
+        requestCounts(s.tcpdump);
+        const d = parseCounts(s.tcpdump.stderr()).droppedByKernel;
+        if (d !== null) total = (total ?? 0) + d;
+      }
+      return total;
+    },
+    addresses: () => new Set(covered),
+    stop,
+    done,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * \summary: the tcpdump driver: start (argv only, never a shell), wait until it listens, stop so it
+ * flushes, read its counts, and turn its error messages into errors that say how to fix them.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { RecordError } from '../errors/record-error.js';
+import { EXIT_CAPTURE_FAILED, EXIT_ENVIRONMENT, EXIT_USAGE } from '../cli/exit-codes.js';
+
+export interface TcpdumpOptions {
+  tcpdumpPath: string;
+  interface: string;
+  /** File name for -w; with rotate-every it may hold strftime(3) conversions. */
+  file: string;
+  filter: string;
+  /** 0 = whole packets. */
+  snaplen: number;
+  /**
+   * Kernel capture buffer (-B, KiB). --immediate-mode (needed so a stop loses nothing and the live
+   * view sees packets at once) takes one ring slot per packet, so bursts need a large buffer: on
+   * loopback 14 simultaneous TLS handshakes overflowed 8 MiB.
+   */
+  bufferKiB: number;
+  /** As root, tcpdump drops privileges to this user after opening the device (-Z); null when not root. */
+  user: string | null;
+  packetCount: number | null;
+  rotateSizeMB: number | null;
+  rotateEveryS: number | null;
+  /** -W with -C: tcpdump itself keeps a ring of this many files. */
+  ringFiles: number | null;
+}
+
+export interface TcpdumpCounts {
+  captured: number | null;
+  receivedByFilter: number | null;
+  droppedByKernel: number | null;
+  droppedByInterface: number | null;
+}
+
+export interface TcpdumpExit {
+  exitCode: number | null;
+  signal: string | null;
+  counts: TcpdumpCounts;
+  stderr: string;
+}
+
+export interface RunningTcpdump {
+  args: string[];
+  pid: number | null;
+  stderr: () => string;
+  /** Settles when tcpdump exits, however it exits. */
+  exited: Promise<TcpdumpExit>;
+  isStopping: boolean;
+}
+
+/** The argv for tcpdump. The filter comes after `--`, so nothing in it can be read as an option. */
+export function tcpdumpArgs(o: TcpdumpOptions): string[] {
+  const args = ['-i', o.interface, '-n', '-U', '--immediate-mode', '-B', String(o.bufferKiB), '-s', String(o.snaplen)];
+  if (o.user !== null) args.push('-Z', o.user);
+  if (o.packetCount !== null) args.push('-c', String(o.packetCount));
+  if (o.rotateSizeMB !== null) args.push('-C', String(o.rotateSizeMB));
+  if (o.rotateEveryS !== null) args.push('-G', String(o.rotateEveryS));
+  if (o.ringFiles !== null) args.push('-W', String(o.ringFiles));
+  args.push('-w', o.file, '--', o.filter);
+  return args;
+}
+
+/**
+ * Reads tcpdump's statistics ("N packets captured" ...): the latest ones, since tcpdump prints
+ * them on SIGUSR1 while running as well as when it exits.
+ */
+export function parseCounts(stderr: string): TcpdumpCounts {
+  const count = (re: RegExp): number | null => {
+    let last: number | null = null;
+    for (const m of stderr.matchAll(re)) last = Number(m[1]);
+    return last;
+  };
+  return {
+    captured: count(/^(\d+) packets? captured$/gm),
+    receivedByFilter: count(/^(\d+) packets? received by filter$/gm),
+    droppedByKernel: count(/^(\d+) packets? dropped by kernel$/gm),
+    droppedByInterface: count(/^(\d+) packets? dropped by interface$/gm),
+  };
+}
+
+const SETCAP = 'sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v tcpdump)"';
+
+/** Maps what tcpdump printed when it failed to a RecordError with the fix. */
+export function classifyFailure(stderr: string, o: TcpdumpOptions): RecordError {
+  const line = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('tcpdump:') && !l.startsWith('tcpdump: listening'))
+    .pop() ?? stderr.trim().split('\n').pop() ?? '';
+  const said = line.replace(/^tcpdump:\s*/, '');
+  if (/permission to capture|Operation not permitted|not permitted|socket: Operation/i.test(stderr)) {
+    return new RecordError(`not enough privilege to capture on '${o.interface}' (tcpdump: ${said})`, `run as root, or give tcpdump the capability once: ${SETCAP}`, EXIT_ENVIRONMENT);
+  }
+  if (/No such device|doesn't exist|no suitable device|SIOCGIFHWADDR/i.test(stderr)) {
+    return new RecordError(`unknown interface '${o.interface}' (tcpdump: ${said})`, 'list interfaces with `ip link` or `tcpdump -D`; `any` captures on all', EXIT_USAGE);
+  }
+  if (/syntax error|can't parse filter|illegal|unknown host|expression rejects all packets/i.test(stderr)) {
+    return new RecordError(`invalid capture filter (tcpdump: ${said})`, 'check the expression with `tcpdump -d EXPRESSION`; see pcap-filter(7)', EXIT_USAGE);
+  }
+  if (/No space left on device/i.test(stderr)) {
+    return new RecordError(`disk full while writing ${o.file} (tcpdump: ${said})`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT);
+  }
+  if (/Permission denied|Read-only file system/i.test(stderr)) {
+    return new RecordError(`cannot write ${o.file} (tcpdump: ${said})`, `choose a directory that user '${o.user ?? 'you'}' can write, with --out-dir`, EXIT_ENVIRONMENT);
+  }
+  return new RecordError(`tcpdump failed: ${said || 'no message'}`, null, EXIT_CAPTURE_FAILED);
+}
+
+/**
+ * Starts tcpdump and resolves once it says "listening on" (every packet from then on is captured).
+ * Rejects with a RecordError if it exits first or says nothing within `readyTimeoutMs`.
+ */
+export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): Promise<RunningTcpdump> {
+  const args = tcpdumpArgs(o);
+  let stderr = '';
+  let child: ResultPromise;
+  try {
+    // Own process group: Ctrl-C reaches wscap only, and wscap stops tcpdump in order.
+    child = execa(o.tcpdumpPath, args, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });
+  } catch (err) {
+    throw notInstalled(o, err);
+  }
+  child.stderr?.setEncoding('utf8');
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RecordError(`tcpdump did not start listening within ${readyTimeoutMs / 1000} s`, null, EXIT_CAPTURE_FAILED)), readyTimeoutMs);
+    child.stderr?.on('data', (chunk: string) => {
+      stderr += chunk;
+      if (/listening on /.test(stderr)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.then((result) => {
+      clearTimeout(timer);
+      if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message ?? ''))) reject(notInstalled(o, result));
+      else reject(classifyFailure(stderr, o));
+    });
+  });
+  const running: RunningTcpdump = {
+    args,
+    pid: child.pid ?? null,
+    stderr: () => stderr,
+    exited: child.then((result) => ({
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      counts: parseCounts(stderr),
+      stderr,
+    })),
+    isStopping: false,
+  };
+  await ready;
+  return running;
+}
+
+function notInstalled(o: TcpdumpOptions, err: unknown): RecordError {
+  void err;
+  return new RecordError(`tcpdump is not installed (looked for '${o.tcpdumpPath}')`, 'install it: sudo apt-get install -y tcpdump', EXIT_ENVIRONMENT);
+}
+
+/** Asks tcpdump to stop (SIGINT: it flushes the file and prints its counts) and waits for it. */
+export async function stopTcpdump(t: RunningTcpdump, killAfterMs = 10_000): Promise<TcpdumpExit> {
+  t.isStopping = true;
+  if (t.pid !== null) {
+    try {
+      process.kill(t.pid, 'SIGINT');
+    } catch {
+      // Already gone.
+    }
+  }
+  const timer = setTimeout(() => {
+    if (t.pid !== null) {
+      try {
+        process.kill(t.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }, killAfterMs);
+  const exit = await t.exited;
+  clearTimeout(timer);
+  return exit;
+}
+
+/** Asks a running tcpdump to print its counts now (SIGUSR1, Linux); parseCounts(stderr()) reads them. */
+export function requestCounts(t: RunningTcpdump): void {
+  if (t.pid === null || t.isStopping) return;
+  try {
+    process.kill(t.pid, 'SIGUSR1');
+  } catch {
+    // Exiting.
+  }
+}
+
+/** "tcpdump version 4.99.3" → "4.99.3", or null when tcpdump cannot be run. */
+export async function tcpdumpVersion(tcpdumpPath: string): Promise<string | null> {
+  try {
+    const r = await execa(tcpdumpPath, ['--version'], { reject: false, timeout: 5000 });
+    const m = /tcpdump version (\S+)/.exec(`${r.stdout}\n${r.stderr}`);
+    return m ? m[1] : null;
+  } catch {
+    return null;
+  }
+}
