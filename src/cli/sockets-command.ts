@@ -16,7 +16,7 @@ import { buildSocketsReport, type SocketsReport } from '../record/sockets-report
 import { renderSocketsText } from '../render/sockets-text.js';
 import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
-import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_ENVIRONMENT, EXIT_OK } from './exit-codes.js';
 
 /** Options as commander hands them over (strings, as typed). */
 export interface SocketsCommandOptions {
@@ -254,7 +254,8 @@ export async function runSockets(options: SocketsCommandOptions, log: Logger, ru
           continue;
         }
         rt.writeErr(`wscap: error: ${escapeTerminal(err.message)}\n`);
-        return EXIT_USAGE;
+        // ss missing or failing is the machine's problem, as for tcpdump in `record`.
+        return EXIT_ENVIRONMENT;
       }
       const text = render(report);
       if (p.watchMs !== null && rt.isTTY) rt.write(CLEAR_SCREEN + text);

@@ -259,9 +259,9 @@ describe('wscap sockets against live loopback connections', () => {
     }
   });
 
-  it('a missing ss: exit 2 and a message saying to install iproute2', async () => {
+  it('a missing ss: exit 3 and a message saying to install iproute2', async () => {
     const r = await run({}, { ssPath: '/nonexistent/ss' });
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.out).toEqual([]);
     expect(r.err).toBe("wscap: error: '/nonexistent/ss' not found: install iproute2 (apt-get install iproute2, dnf install iproute)\n");
   });
