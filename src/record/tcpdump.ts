@@ -75,10 +75,11 @@ export function parseCounts(stderr: string): TcpdumpCounts {
     return last;
   };
   return {
-    captured: count(/^(\d+) packets? captured$/gm),
-    receivedByFilter: count(/^(\d+) packets? received by filter$/gm),
-    droppedByKernel: count(/^(\d+) packets? dropped by kernel$/gm),
-    droppedByInterface: count(/^(\d+) packets? dropped by interface$/gm),
+    // At exit one count per line; on SIGUSR1 all on one line after "tcpdump: ".
+    captured: count(/(\d+) packets? captured/g),
+    receivedByFilter: count(/(\d+) packets? received by filter/g),
+    droppedByKernel: count(/(\d+) packets? dropped by kernel/g),
+    droppedByInterface: count(/(\d+) packets? dropped by interface/g),
   };
 }
 
