@@ -78,7 +78,10 @@ describe.runIf(isRoot)('wscap record (root, real tcpdump on loopback)', () => {
     const report = await analyzeCaptures([file], { serverPort: PORT, generator: 'test' });
     expect(report.summary.connections).toBe(14);
     expect(report.capture.warnings).toEqual([]);
-    expect(metadataOf(file).stopReason).toBe('signal:SIGTERM');
+    const meta = metadataOf(file);
+    expect(meta.stopReason).toBe('signal:SIGTERM');
+    expect(report.capture.packets).toBe(meta.counts.captured);
+    expect(meta.counts.droppedByKernel).toBe(0);
   });
 
   it('--duration stops by itself, and --analyze writes the report beside the capture', async () => {
@@ -91,9 +94,13 @@ describe.runIf(isRoot)('wscap record (root, real tcpdump on loopback)', () => {
     const exit = await rec.exited;
     server.child.kill('SIGTERM');
     expect(exit.code).toBe(0);
-    expect(metadataOf(file).stopReason).toBe('duration');
+    const meta = metadataOf(file);
+    expect(meta.stopReason).toBe('duration');
+    expect(meta.end! - meta.start).toBeGreaterThanOrEqual(3);
+    expect(meta.end! - meta.start).toBeLessThan(6);
     const report = JSON.parse(readFileSync(`${file}.report.json`, 'utf8'));
     expect(report.summary.connections).toBe(7);
+    expect(report.capture.packets).toBe(meta.counts.captured);
     expect(readFileSync(`${file}.report.txt`, 'utf8')).toContain('Connections: 7');
     expect(mode(`${file}.report.json`)).toBe(0o600);
   });
