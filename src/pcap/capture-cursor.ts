@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureFileError } from '../errors/capture-file-error.js';
-import { newPacketRecord, type PacketRecord } from './packet-record.js';
+import type { PacketRecord } from './packet-record.js';
 import {
   PCAP_MAGIC_US,
   PCAP_MAGIC_NS,
@@ -19,6 +19,7 @@ import {
   readPcapHeader,
   readPcapRecord,
   readPcapngBlock,
+  newCaptureState,
   type CaptureState,
 } from './formats.js';
 
@@ -60,27 +61,16 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
   const stream = isGzip ? raw.pipe(createGunzip({ chunkSize })) : raw;
   if (isGzip) raw.on('error', (err) => stream.destroy(err));
   const cursor: CaptureCursor = {
+    ...newCaptureState(fileIndex),
     path,
     fileIndex,
     isGzip,
-    record: newPacketRecord(fileIndex),
     buf: Buffer.alloc(0),
     pos: 0,
     base: 0,
     isEof: false,
     chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
     warning: null,
-    format: 'pcap',
-    precision: 'us',
-    linkTypes: [],
-    packets: 0,
-    isLittleEndian: true,
-    isNano: false,
-    snaplen: 0,
-    linkType: 0,
-    interfaces: [],
-    lastTsSec: 0,
-    lastTsNsec: 0,
   };
   // The header must be whole before anything else: read until 24 bytes (pcap) or the SHB is in.
   while (cursor.buf.length - cursor.pos < 28 && !cursor.isEof) await fillCursor(cursor);

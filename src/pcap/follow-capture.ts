@@ -15,7 +15,7 @@
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { CaptureWarning } from './capture-cursor.js';
-import { newPacketRecord, type PacketRecord } from './packet-record.js';
+import type { PacketRecord } from './packet-record.js';
 import {
   PCAP_MAGIC_NS,
   PCAP_MAGIC_US,
@@ -23,6 +23,7 @@ import {
   readPcapHeader,
   readPcapRecord,
   readPcapngBlock,
+  newCaptureState,
   type CaptureState,
 } from './formats.js';
 
@@ -83,6 +84,7 @@ export interface FollowerOptions {
 export function openFollower(path: string, options: FollowerOptions = {}): CaptureFollower {
   const fileIndex = options.fileIndex ?? 0;
   return {
+    ...newCaptureState(fileIndex),
     path,
     fileIndex,
     handle: null,
@@ -96,18 +98,6 @@ export function openFollower(path: string, options: FollowerOptions = {}): Captu
     fingerprintLength: 0,
     fingerprintAt: 0,
     earlierBytes: 0,
-    format: 'pcap',
-    precision: 'us',
-    linkTypes: [],
-    packets: 0,
-    isLittleEndian: true,
-    isNano: false,
-    snaplen: 0,
-    linkType: 0,
-    interfaces: [],
-    lastTsSec: 0,
-    lastTsNsec: 0,
-    record: newPacketRecord(fileIndex),
   };
 }
 

@@ -5,7 +5,7 @@
  * is not all in the buffer yet (`needed` says how many bytes it wants), or -1 when the record
  * cannot be valid (`damage` says why). No read trusts a length field before checking it.
  */
-import type { PacketRecord } from './packet-record.js';
+import { newPacketRecord, type PacketRecord } from './packet-record.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -50,6 +50,24 @@ export interface CaptureState {
   hasPacket?: boolean;
   needed?: number;
   damage?: string;
+}
+
+/** Fresh parsing state for one file (what the header and blocks will fill in). */
+export function newCaptureState(fileIndex: number): CaptureState {
+  return {
+    format: 'pcap',
+    precision: 'us',
+    linkTypes: [],
+    packets: 0,
+    isLittleEndian: true,
+    isNano: false,
+    snaplen: 0,
+    linkType: 0,
+    interfaces: [],
+    lastTsSec: 0,
+    lastTsNsec: 0,
+    record: newPacketRecord(fileIndex),
+  };
 }
 
 function noteLinkType(s: CaptureState, linkType: number): void {

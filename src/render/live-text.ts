@@ -8,6 +8,7 @@
 import type { LiveConnection, LiveStatus } from '../record/live-view.js';
 import type { ClientState } from '../report/model.js';
 import { escapeTerminal } from './escape.js';
+import { BOLD, DIM, RED, paint, stateColors } from './ansi.js';
 
 export interface LiveFrameOptions {
   color: boolean;
@@ -21,29 +22,11 @@ export interface LiveFrameOptions {
 export const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
 const WIDTH = 100;
-const RESET = '\u001b[0m';
-const RED = '\u001b[31m';
-const GREEN = '\u001b[32m';
-const YELLOW = '\u001b[33m';
-const DIM = '\u001b[2m';
-const BOLD = '\u001b[1m';
 
-const stateColors: Partial<Record<ClientState, string>> = {
-  ESTAB: GREEN,
-  'CLOSE-WAIT': RED,
-  'SYN-SENT': YELLOW,
-  'FIN-WAIT-1': YELLOW,
-  'FIN-WAIT-2': YELLOW,
-  'LAST-ACK': YELLOW,
-  CLOSING: YELLOW,
-};
 
 /** Order states are listed in (the ss lifecycle), for stable counts. */
 const stateOrder: ClientState[] = ['SYN-SENT', 'ESTAB', 'CLOSE-WAIT', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', 'CLOSED'];
 
-function paint(text: string, code: string, color: boolean): string {
-  return color ? `${code}${text}${RESET}` : text;
-}
 
 /** 4.2 → "4.2s", 125 → "2m05s", 7300 → "2h01m", 90000 → "1d01h". Negative (clock skew) shows as 0. */
 export function formatDuration(seconds: number): string {

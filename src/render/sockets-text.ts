@@ -6,24 +6,16 @@
  */
 import type { Health, ReportSocket, SocketsReport } from '../record/sockets-report.js';
 import { escapeTerminal } from './escape.js';
+import { BOLD, DIM, GREEN, RED, YELLOW, paint } from './ansi.js';
 
 export interface SocketsTextOptions {
   color: boolean;
 }
 
 const WIDTH = 100;
-const RESET = '\u001b[0m';
-const RED = '\u001b[31m';
-const GREEN = '\u001b[32m';
-const YELLOW = '\u001b[33m';
-const BOLD = '\u001b[1m';
-const DIM = '\u001b[2m';
 
 const markColors: Record<Health, string> = { ok: GREEN, warn: YELLOW, fail: RED };
 
-function paint(text: string, code: string, options: SocketsTextOptions): string {
-  return options.color ? `${code}${text}${RESET}` : text;
-}
 
 function stateColor(state: string): string {
   if (state === 'ESTAB') return GREEN;
@@ -78,7 +70,7 @@ export function shortTimer(timer: string | null): string {
 
 function stateList(byState: Record<string, number>, options: SocketsTextOptions, separator: string): string {
   return Object.entries(byState)
-    .map(([state, n]) => (n === 0 ? `${state} 0` : `${paint(state, stateColor(state), options)} ${n}`))
+    .map(([state, n]) => (n === 0 ? `${state} 0` : `${paint(state, stateColor(state), options.color)} ${n}`))
     .join(separator);
 }
 
@@ -103,18 +95,18 @@ function wrapList(prefix: string, items: string[], indent: number): string[] {
 function headerLines(report: SocketsReport, options: SocketsTextOptions): string[] {
   const lines: string[] = [];
   const label = (name: string): string => name.padEnd(10);
-  lines.push(paint(`wscap sockets  ${clock(report.at)}`, BOLD, options));
+  lines.push(paint(`wscap sockets  ${clock(report.at)}`, BOLD, options.color));
   lines.push(...wrapList(label('Host'), report.host.map(escapeTerminal), 10));
   lines.push(`${label('Port')}${report.port}`);
   if (report.addresses.length === 0) lines.push(`${label('Addresses')}none`);
   else lines.push(...wrapList(label('Addresses'), report.addresses.map(escapeTerminal), 10));
   lines.push(`${label('Process')}${report.pid === null ? 'any' : `pid ${report.pid} only`}`);
   if (report.healthReasons.length === 0) {
-    lines.push(`${label('Health')}${paint('OK', markColors.ok, options)}    every connection ESTAB or TIME-WAIT`);
+    lines.push(`${label('Health')}${paint('OK', markColors.ok, options.color)}    every connection ESTAB or TIME-WAIT`);
   }
   report.healthReasons.forEach((r, i) => {
     const what = r.state === null ? '' : `${r.count} ${r.state}: `;
-    const level = paint(r.level.toUpperCase().padEnd(4), markColors[r.level], options);
+    const level = paint(r.level.toUpperCase().padEnd(4), markColors[r.level], options.color);
     lines.push(`${label(i === 0 ? 'Health' : '')}${level}  ${clip(`${what}${r.message}`, WIDTH - 16)}`);
   });
   lines.push(`${label('States')}${stateList(report.byState, options, '  ')}  (${report.total} connection${report.total === 1 ? '' : 's'})`);
@@ -143,11 +135,11 @@ function processLines(report: SocketsReport, options: SocketsTextOptions): strin
   ];
   const plain = (states: [string, number][]): string => states.map(([s, n]) => `${s} ${n}`).join(', ');
   const statesW = Math.min(44, Math.max(6, ...rows.map((r) => plain(r.states).length)));
-  const lines = ['', paint('Processes', BOLD, options), `${'PID'.padStart(8)}  ${'CONNS'.padStart(5)}  ${'STATES'.padEnd(statesW)}  COMMAND`];
+  const lines = ['', paint('Processes', BOLD, options.color), `${'PID'.padStart(8)}  ${'CONNS'.padStart(5)}  ${'STATES'.padEnd(statesW)}  COMMAND`];
   for (const r of rows) {
     const text = plain(r.states);
     const fits = text.length <= statesW;
-    const states = fits ? r.states.map(([s, n]) => `${paint(s, stateColor(s), options)} ${n}`).join(', ') : clip(text, statesW);
+    const states = fits ? r.states.map(([s, n]) => `${paint(s, stateColor(s), options.color)} ${n}`).join(', ') : clip(text, statesW);
     const padded = states + ' '.repeat(Math.max(0, statesW - Math.min(text.length, statesW)));
     const prefixWidth = 8 + 2 + 5 + 2 + statesW + 2;
     lines.push(`${r.pid.padStart(8)}  ${String(r.conns).padStart(5)}  ${padded}  ${clip(r.command, WIDTH - prefixWidth)}`);
@@ -190,7 +182,7 @@ function pad(text: string, width: number, right: boolean): string {
 
 function socketLines(report: SocketsReport, options: SocketsTextOptions): string[] {
   if (report.sockets.length === 0) return [];
-  const lines = ['', paint('Connections', BOLD, options)];
+  const lines = ['', paint('Connections', BOLD, options.color)];
   const columns = metricColumns.filter((c) => c.optional === undefined || report.sockets.some(c.optional));
   // Every peer is on the report's port: the PEER column shows the address only.
   const rows = report.sockets.map((s) => ({
@@ -215,7 +207,7 @@ function socketLines(report: SocketsReport, options: SocketsTextOptions): string
     lines.push('  LOCAL -> PEER');
   }
   for (const r of rows) {
-    const state = paint(r.state, stateColor(r.state), options) + ' '.repeat(stateW - r.state.length);
+    const state = paint(r.state, stateColor(r.state), options.color) + ' '.repeat(stateW - r.state.length);
     const rest = inline ? `  ${pad(r.local, localW, false)}  ${pad(r.peer, peerW, false)}  ${metricsOf(r.metrics)}` : `  ${metricsOf(r.metrics)}`;
     lines.push(state + clip(rest, WIDTH - stateW));
     if (!inline) lines.push(clip(`  ${r.local} -> ${endpoint(r.peer, report.port)}`, WIDTH));

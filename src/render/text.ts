@@ -3,29 +3,16 @@
  *
  * Fits 100 columns for IPv4 clients. Colour only when asked (the CLI asks on a TTY without NO_COLOR).
  */
-import type { ClientState, ConnectionReport, Report } from '../report/model.js';
+import type { ConnectionReport, Report } from '../report/model.js';
 import { linkTypeNames } from '../decode/link.js';
 import { escapeTerminal } from './escape.js';
+import { BOLD, DIM, YELLOW, paint, stateColors } from './ansi.js';
 
 export interface TextOptions {
   color: boolean;
 }
 
-const RESET = '\u001b[0m';
-const RED = '\u001b[31m';
-const GREEN = '\u001b[32m';
-const YELLOW = '\u001b[33m';
-const DIM = '\u001b[2m';
-const BOLD = '\u001b[1m';
 
-const stateColors: Partial<Record<ClientState, string>> = {
-  ESTAB: GREEN,
-  'CLOSE-WAIT': RED,
-  'SYN-SENT': YELLOW,
-  'LAST-ACK': YELLOW,
-  'FIN-WAIT-1': YELLOW,
-  CLOSING: YELLOW,
-};
 
 /** Column layout: header, width, right-aligned. */
 const columns: [string, number, boolean][] = [
@@ -44,9 +31,6 @@ function pad(text: string, width: number, right: boolean): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
-function paint(text: string, code: string | undefined, options: TextOptions): string {
-  return options.color && code ? `${code}${text}${RESET}` : text;
-}
 
 /** 1234 → "1234", 12345 → "12.3k", 1234567 → "1.2M". */
 export function compactCount(n: number): string {
@@ -80,7 +64,7 @@ function connectionRow(c: ConnectionReport, options: TextOptions): string {
   ];
   const text = cells.map((cell, i) => pad(cell, columns[i][1], columns[i][2])).join(' ').trimEnd();
   const stateAt = text.lastIndexOf(c.clientState);
-  return text.slice(0, stateAt) + paint(c.clientState, stateColors[c.clientState], options);
+  return text.slice(0, stateAt) + paint(c.clientState, stateColors[c.clientState], options.color);
 }
 
 /** "python (pid 12345): 7, unknown: 2" — who owned the connections (names escaped: a process names itself). */
@@ -102,7 +86,7 @@ function counts(record: Partial<Record<string, number>>): string {
 export function renderText(report: Report, options: TextOptions): string {
   const out: string[] = [];
   const cap = report.capture;
-  out.push(paint(`${report.generator} report`, BOLD, options));
+  out.push(paint(`${report.generator} report`, BOLD, options.color));
   out.push(
     cap.start === null
       ? `Capture: ${cap.packets} packets`
@@ -125,7 +109,7 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   for (const w of cap.warnings) {
     const where = w.file === null ? '' : `${escapeTerminal(w.file)}: `;
-    out.push(paint(`  warning: ${where}${escapeTerminal(w.message)}`, YELLOW, options));
+    out.push(paint(`  warning: ${where}${escapeTerminal(w.message)}`, YELLOW, options.color));
   }
   out.push('');
   const s = report.summary;
@@ -143,14 +127,14 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   for (const [server, rows] of byServer) {
     out.push('');
-    out.push(paint(`Server ${server}: ${rows.length} connection${rows.length === 1 ? '' : 's'}`, BOLD, options));
+    out.push(paint(`Server ${server}: ${rows.length} connection${rows.length === 1 ? '' : 's'}`, BOLD, options.color));
     const owners = processSummary(rows);
     if (owners !== '') out.push(`processes: ${owners}`);
-    out.push(paint(columns.map(([name, width, right]) => pad(name, width, right)).join(' ').trimEnd(), DIM, options));
+    out.push(paint(columns.map(([name, width, right]) => pad(name, width, right)).join(' ').trimEnd(), DIM, options.color));
     for (const c of rows) out.push(connectionRow(c, options));
   }
   out.push('');
-  out.push(paint('START is UTC. HS ms = SYN to SYN-ACK. > client to server, < server to client.', DIM, options));
-  out.push(paint('CLOSE = how it ended / who sent the first FIN or RST. STATE = the client socket as ss shows it.', DIM, options));
+  out.push(paint('START is UTC. HS ms = SYN to SYN-ACK. > client to server, < server to client.', DIM, options.color));
+  out.push(paint('CLOSE = how it ended / who sent the first FIN or RST. STATE = the client socket as ss shows it.', DIM, options.color));
   return `${out.join('\n')}\n`;
 }
