@@ -1,6 +1,7 @@
 /** \summary: IPv4 header decoder (RFC 791). */
 import { FRAGMENT, NOT_TCP, invalid, truncated, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
 import { decodeTcp } from './tcp.js';
+import { u16be, u32be } from '../pcap/bytes.js';
 
 const IPPROTO_TCP = 6;
 
@@ -15,7 +16,7 @@ export function decodeIpv4(buf: Buffer, at: number, end: number, wireEnd: number
   if (versionIhl >> 4 !== 4) return invalid(out, 'ipv4', 'version is not 4');
   const headerLength = (versionIhl & 0x0f) * 4;
   if (headerLength < 20) return invalid(out, 'ipv4', 'header length below 20');
-  const totalLength = buf.readUInt16BE(at + 2);
+  const totalLength = u16be(buf, at + 2);
   let ipLength = totalLength;
   if (totalLength === 0) ipLength = wireEnd - at;
   else if (totalLength < headerLength) return invalid(out, 'ipv4', 'total length below header length');
@@ -25,14 +26,14 @@ export function decodeIpv4(buf: Buffer, at: number, end: number, wireEnd: number
   a[0] = 0;
   a[1] = 0;
   a[2] = 0;
-  a[3] = buf.readUInt32BE(at + 12);
+  a[3] = u32be(buf, at + 12);
   a[4] = 0;
   a[5] = 0;
   a[6] = 0;
-  a[7] = buf.readUInt32BE(at + 16);
+  a[7] = u32be(buf, at + 16);
   const protocol = buf[at + 9];
   // More-fragments flag or a fragment offset: TCP header of this datagram is not whole here.
-  if ((buf.readUInt16BE(at + 6) & 0x3fff) !== 0) {
+  if ((u16be(buf, at + 6) & 0x3fff) !== 0) {
     out.status = FRAGMENT;
     out.protocol = 'ipv4';
     return FRAGMENT;

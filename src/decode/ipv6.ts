@@ -1,6 +1,7 @@
 /** \summary: IPv6 header decoder with extension-header walk (RFC 8200). */
 import { FRAGMENT, NOT_TCP, truncated, invalid, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
 import { decodeTcp } from './tcp.js';
+import { u16be, u32be } from '../pcap/bytes.js';
 
 const IPPROTO_TCP = 6;
 const HOP_BY_HOP = 0;
@@ -12,11 +13,11 @@ const DEST_OPTIONS = 60;
 export function decodeIpv6(buf: Buffer, at: number, end: number, wireEnd: number, out: DecodedPacket): DecodeStatus {
   if (at + 40 > end) return truncated(out, 'ipv6');
   if (buf[at] >> 4 !== 6) return invalid(out, 'ipv6', 'version is not 6');
-  const payloadLength = buf.readUInt16BE(at + 4);
+  const payloadLength = u16be(buf, at + 4);
   out.ipVersion = 6;
   out.ttl = buf[at + 7];
   const a = out.addresses;
-  for (let i = 0; i < 8; i++) a[i] = buf.readUInt32BE(at + 8 + i * 4);
+  for (let i = 0; i < 8; i++) a[i] = u32be(buf, at + 8 + i * 4);
   // Payload length 0 means a jumbogram (RFC 2675) or offload: take what the wire had.
   let remaining = payloadLength === 0 ? wireEnd - at - 40 : payloadLength;
   let next = buf[at + 6];

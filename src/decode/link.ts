@@ -6,6 +6,7 @@
  * tcpdump.org LINKTYPE_* values.
  */
 import { truncated, type DecodedPacket } from './decoded-packet.js';
+import { u16be, u32be, u32le } from '../pcap/bytes.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -48,14 +49,14 @@ export function decodeEthernet(buf: Buffer, at: number, end: number, out: Decode
     truncated(out, 'ethernet');
     return -1;
   }
-  let type = buf.readUInt16BE(at + 12);
+  let type = u16be(buf, at + 12);
   let next = at + 14;
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
     if (next + 4 > end) {
       truncated(out, 'vlan');
       return -1;
     }
-    type = buf.readUInt16BE(next + 2);
+    type = u16be(buf, next + 2);
     next += 4;
   }
   link.networkOffset = next;
@@ -69,7 +70,7 @@ export function decodeLinuxSll(buf: Buffer, at: number, end: number, out: Decode
     return -1;
   }
   link.networkOffset = at + 16;
-  return buf.readUInt16BE(at + 14);
+  return u16be(buf, at + 14);
 }
 
 /** Linux cooked v2: protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) addr len(1) addr(8). */
@@ -79,7 +80,7 @@ export function decodeLinuxSll2(buf: Buffer, at: number, end: number, out: Decod
     return -1;
   }
   link.networkOffset = at + 20;
-  return buf.readUInt16BE(at);
+  return u16be(buf, at);
 }
 
 /** Raw IP: the version nibble says which. */
@@ -102,9 +103,9 @@ export function decodeNull(buf: Buffer, at: number, end: number, out: DecodedPac
     truncated(out, 'null');
     return -1;
   }
-  let family = buf.readUInt32BE(at);
+  let family = u32be(buf, at);
   // Host byte order unknown: a family value is small, so a value with the low half empty is swapped.
-  if ((family & 0xffff) === 0) family = buf.readUInt32LE(at);
+  if ((family & 0xffff) === 0) family = u32le(buf, at);
   link.networkOffset = at + 4;
   if (family === 2) return ETHERTYPE_IPV4;
   if (family === 24 || family === 28 || family === 30) return ETHERTYPE_IPV6;

@@ -1,5 +1,6 @@
 /** \summary: TCP header decoder (RFC 9293 3.1). */
 import { DECODED_TCP, invalid, truncated, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
+import { u16be, u32be } from '../pcap/bytes.js';
 
 /**
  * Decodes the TCP header at `at`. `segmentLength` is the TCP header plus payload length taken from
@@ -11,12 +12,12 @@ export function decodeTcp(buf: Buffer, at: number, end: number, segmentLength: n
   const headerLength = (buf[at + 12] >> 4) * 4;
   if (headerLength < 20) return invalid(out, 'tcp', 'data offset below 5');
   if (headerLength > segmentLength) return invalid(out, 'tcp', 'header longer than the IP payload');
-  out.srcPort = buf.readUInt16BE(at);
-  out.dstPort = buf.readUInt16BE(at + 2);
-  out.seq = buf.readUInt32BE(at + 4);
-  out.ack = buf.readUInt32BE(at + 8);
+  out.srcPort = u16be(buf, at);
+  out.dstPort = u16be(buf, at + 2);
+  out.seq = u32be(buf, at + 4);
+  out.ack = u32be(buf, at + 8);
   out.flags = buf[at + 13];
-  out.window = buf.readUInt16BE(at + 14);
+  out.window = u16be(buf, at + 14);
   out.tcpHeaderLength = headerLength;
   out.payloadLength = segmentLength - headerLength;
   const payloadStart = at + headerLength;

@@ -6,6 +6,7 @@
  * cannot be valid (`damage` says why). No read trusts a length field before checking it.
  */
 import { newPacketRecord, type PacketRecord } from './packet-record.js';
+import { u16be, u16le, u32be, u32le } from './bytes.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -93,10 +94,10 @@ export function readPcapRecord(s: CaptureState, buf: Buffer, pos: number): numbe
     return 0;
   }
   const le = s.isLittleEndian;
-  const tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-  const tsFrac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-  const capLen = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-  const origLen = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+  const tsSec = le ? u32le(buf, pos) : u32be(buf, pos);
+  const tsFrac = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
+  const capLen = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
+  const origLen = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12);
   if (capLen > MAX_RECORD_CAPLEN && capLen > s.snaplen) {
     s.damage = `bad packet record: captured length ${capLen} exceeds the maximum of ${Math.max(MAX_RECORD_CAPLEN, s.snaplen)}`;
     return -1;
@@ -119,10 +120,10 @@ export function readPcapRecord(s: CaptureState, buf: Buffer, pos: number): numbe
 }
 
 function u32(s: CaptureState, buf: Buffer, at: number): number {
-  return s.isLittleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  return s.isLittleEndian ? u32le(buf, at) : u32be(buf, at);
 }
 function u16(s: CaptureState, buf: Buffer, at: number): number {
-  return s.isLittleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  return s.isLittleEndian ? u16le(buf, at) : u16be(buf, at);
 }
 
 export function readPcapngBlock(s: CaptureState, buf: Buffer, pos: number): number {

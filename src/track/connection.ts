@@ -51,16 +51,16 @@ export interface Endpoint {
 export interface Connection {
   /** Sequence number of creation: C1, C2... in order of first packet. */
   index: number;
-  /** Canonical 4-tuple key words (see connection-table.ts) and the next connection in the same hash bucket. */
-  key: Uint32Array;
+  /** Hash of the 4-tuple (tracker.ts): the table bucket this connection lives in. */
   hash: number;
   ipVersion: 4 | 6;
   clientIp: string;
   clientPort: number;
   serverIp: string;
   serverPort: number;
-  /** Address words of the client, to tell direction with four compares. */
+  /** Address words of the client and the server (IPv4 in word 3), to match packets in place. */
   clientWords: Uint32Array;
+  serverWords: Uint32Array;
   /** Zeek's "originator" is the client; the responder is the server. */
   client: Endpoint;
   server: Endpoint;

@@ -1,8 +1,9 @@
 /**
  * \summary: finds each packet's connection (creating it on first sight) and steps its state.
  *
- * Connections live in a hash table keyed by the canonical 4-tuple; a lookup reuses one scratch
- * key, so the per-packet path allocates nothing. A new SYN on a tuple whose connection has other
+ * Connections live in a hash table keyed by a direction-independent hash of the 4-tuple; a
+ * lookup compares the packet's endpoints with each candidate's in place, so the per-packet path
+ * allocates nothing. A new SYN on a tuple whose connection has other
  * sequence numbers starts a new connection (a 4-tuple lifetime, RFC 9293 3.3.2); the old one is
  * handed to `onDone` then, and every remaining one when the capture ends.
  */
@@ -32,7 +33,6 @@ export interface Tracker {
   open: number;
   created: number;
   onDone: (conn: Connection) => void;
-  scratch: Uint32Array;
   closedLingerS: number;
   nextSweep: number;
 }
@@ -41,8 +41,6 @@ interface TrackedConnection extends Connection {
   nextInBucket: TrackedConnection | null;
 }
 
-const KEY_WORDS = 10;
-
 export function newTracker(options: TrackerOptions, onDone: (conn: Connection) => void): Tracker {
   return {
     options,
@@ -50,43 +48,47 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     open: 0,
     created: 0,
     onDone,
-    scratch: new Uint32Array(KEY_WORDS),
     closedLingerS: options.closedLingerS ?? DEFAULT_CLOSED_LINGER_S,
     nextSweep: 0,
   };
 }
 
-/** Writes the direction-independent key (lower endpoint first) into `key`; returns its hash. */
-function canonicalKey(p: DecodedPacket, key: Uint32Array): number {
+/**
+ * A direction-independent hash of the 4-tuple: each source word is XORed with its destination
+ * word, so both directions hash alike without ordering the endpoints first.
+ */
+function tupleHash(p: DecodedPacket): number {
   const a = p.addresses;
-  // Compare (src address, port) with (dst address, port) to put the lower endpoint first.
-  let order = 0;
-  for (let i = 0; i < 4 && order === 0; i++) order = a[i] === a[i + 4] ? 0 : a[i] < a[i + 4] ? -1 : 1;
-  if (order === 0) order = p.srcPort <= p.dstPort ? -1 : 1;
-  const lo = order < 0 ? 0 : 4;
-  const hi = order < 0 ? 4 : 0;
-  key[0] = p.ipVersion;
-  for (let i = 0; i < 4; i++) {
-    key[1 + i] = a[lo + i];
-    key[5 + i] = a[hi + i];
+  let h = Math.imul(0x811c9dc5 ^ (a[3] ^ a[7]), 0x01000193);
+  h = Math.imul(h ^ (p.srcPort ^ p.dstPort), 0x01000193);
+  h = Math.imul(h ^ ((p.srcPort + p.dstPort) << 16), 0x01000193);
+  if (p.ipVersion === 6) {
+    h = Math.imul(h ^ (a[0] ^ a[4]), 0x01000193);
+    h = Math.imul(h ^ (a[1] ^ a[5]), 0x01000193);
+    h = Math.imul(h ^ (a[2] ^ a[6]), 0x01000193);
   }
-  key[9] = order < 0 ? ((p.srcPort << 16) | p.dstPort) >>> 0 : ((p.dstPort << 16) | p.srcPort) >>> 0;
-  // FNV-1a over the words, 32-bit.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < KEY_WORDS; i++) h = Math.imul(h ^ key[i], 0x01000193);
   return h >>> 0;
 }
 
-function sameKey(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < KEY_WORDS; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const NO_MATCH = 0;
+const FROM_CLIENT = 1;
+const FROM_SERVER = 2;
 
-function isFromClient(conn: Connection, p: DecodedPacket): boolean {
-  if (p.srcPort !== conn.clientPort) return false;
-  const w = conn.clientWords;
+/** Whether the packet belongs to `conn`, and in which direction. */
+function matchDirection(conn: Connection, p: DecodedPacket): number {
+  if (conn.ipVersion !== p.ipVersion) return NO_MATCH;
   const a = p.addresses;
-  return a[0] === w[0] && a[1] === w[1] && a[2] === w[2] && a[3] === w[3];
+  const c = conn.clientWords;
+  const s = conn.serverWords;
+  if (p.srcPort === conn.clientPort && p.dstPort === conn.serverPort &&
+      a[3] === c[3] && a[7] === s[3] && a[2] === c[2] && a[6] === s[2] && a[1] === c[1] && a[5] === s[1] && a[0] === c[0] && a[4] === s[0]) {
+    return FROM_CLIENT;
+  }
+  if (p.srcPort === conn.serverPort && p.dstPort === conn.clientPort &&
+      a[3] === s[3] && a[7] === c[3] && a[2] === s[2] && a[6] === c[2] && a[1] === s[1] && a[5] === c[1] && a[0] === s[0] && a[4] === c[0]) {
+    return FROM_SERVER;
+  }
+  return NO_MATCH;
 }
 
 /** Which endpoint of a packet is the server, when no SYN tells: the server port, else the lower well-known port. */
@@ -106,7 +108,6 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
   const serverFirst = serverIsDst ? 4 : 0;
   const conn: TrackedConnection = {
     index: ++tr.created,
-    key: tr.scratch.slice(),
     hash,
     ipVersion: p.ipVersion,
     clientIp: formatAddress(p.addresses, clientFirst, p.ipVersion),
@@ -114,6 +115,7 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     serverIp: formatAddress(p.addresses, serverFirst, p.ipVersion),
     serverPort: serverIsDst ? p.dstPort : p.srcPort,
     clientWords: p.addresses.slice(clientFirst, clientFirst + 4),
+    serverWords: p.addresses.slice(serverFirst, serverFirst + 4),
     client: newEndpoint(),
     server: newEndpoint(),
     firstTime: t,
@@ -135,14 +137,15 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
 
 /** Finds (or creates) the packet's connection and applies the packet to it. */
 export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
-  const hash = canonicalKey(p, tr.scratch);
+  const hash = tupleHash(p);
   let prev: TrackedConnection | null = null;
   let conn = tr.table.get(hash) ?? null;
-  while (conn !== null && !sameKey(conn.key, tr.scratch)) {
+  let direction = NO_MATCH;
+  while (conn !== null && (direction = matchDirection(conn, p)) === NO_MATCH) {
     prev = conn;
     conn = conn.nextInBucket;
   }
-  if (conn !== null && (p.flags & (SYN | ACK)) === SYN && !isSynRetransmission(conn, p)) {
+  if (conn !== null && (p.flags & (SYN | ACK)) === SYN && !isSynRetransmission(conn, p, direction)) {
     // A fresh SYN on a known tuple: the old lifetime is over; replace it in its bucket.
     const fresh = createConnection(tr, p, hash, t);
     fresh.nextInBucket = conn.nextInBucket;
@@ -150,12 +153,14 @@ export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
     else prev.nextInBucket = fresh;
     finish(tr, conn);
     conn = fresh;
+    direction = matchDirection(conn, p);
   } else if (conn === null) {
     conn = createConnection(tr, p, hash, t);
     conn.nextInBucket = tr.table.get(hash) ?? null;
     tr.table.set(hash, conn);
+    direction = matchDirection(conn, p);
   }
-  stepConnection(conn, isFromClient(conn, p), p, t);
+  stepConnection(conn, direction === FROM_CLIENT, p, t);
   if (t >= tr.nextSweep) {
     if (tr.nextSweep !== 0) sweepClosed(tr, t);
     tr.nextSweep = t + SWEEP_INTERVAL_S;
@@ -191,8 +196,8 @@ function sweepClosed(tr: Tracker, now: number): void {
 }
 
 /** The same SYN again (same sender, same initial sequence number) belongs to the same connection. */
-function isSynRetransmission(conn: Connection, p: DecodedPacket): boolean {
-  return conn.synTime !== 0 && isFromClient(conn, p) && p.seq === conn.client.startSeq;
+function isSynRetransmission(conn: Connection, p: DecodedPacket, direction: number): boolean {
+  return conn.synTime !== 0 && direction === FROM_CLIENT && p.seq === conn.client.startSeq;
 }
 
 function finish(tr: Tracker, conn: Connection): void {
