@@ -6,7 +6,7 @@
  * When a record runs past the buffer it answers NEED_DATA and the caller awaits `fillCursor`.
  * Formats: libpcap "savefile" (pcap-savefile(5)) and pcapng (draft-ietf-opsawg-pcapng).
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureFileError } from '../errors/capture-file-error.js';
@@ -46,7 +46,11 @@ export interface CaptureCursor extends CaptureState {
   pos: number;
   base: number;
   isEof: boolean;
-  chunks: AsyncIterator<Buffer>;
+  /** Plain files: read synchronously into `store` (reused); gzip files: chunks from a stream. */
+  fd: number | null;
+  readPos: number;
+  store: Buffer;
+  chunks: AsyncIterator<Buffer> | null;
   /** Set when damage ended this file early. */
   warning: CaptureWarning | null;
 }
@@ -57,9 +61,20 @@ const GZIP_MAGIC = 0x1f8b;
 export async function openCapture(path: string, fileIndex: number, chunkSize = 1 << 20): Promise<CaptureCursor> {
   const head = await readHead(path);
   const isGzip = head.length >= 2 && head.readUInt16BE(0) === GZIP_MAGIC;
-  const raw = createReadStream(path, { highWaterMark: chunkSize });
-  const stream = isGzip ? raw.pipe(createGunzip({ chunkSize })) : raw;
-  if (isGzip) raw.on('error', (err) => stream.destroy(err));
+  let chunks: AsyncIterator<Buffer> | null = null;
+  let fd: number | null = null;
+  if (isGzip) {
+    const raw = createReadStream(path, { highWaterMark: chunkSize });
+    const stream = raw.pipe(createGunzip({ chunkSize }));
+    raw.on('error', (err) => stream.destroy(err));
+    chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  } else {
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      throw new CaptureFileError(path, 0, `cannot open: ${describeFsError(err)}`);
+    }
+  }
   const cursor: CaptureCursor = {
     ...newCaptureState(fileIndex),
     path,
@@ -69,7 +84,10 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
     pos: 0,
     base: 0,
     isEof: false,
-    chunks: stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
+    fd,
+    readPos: 0,
+    store: fd === null ? Buffer.alloc(0) : Buffer.allocUnsafe(chunkSize),
+    chunks,
     warning: null,
   };
   // The header must be whole before anything else: read until 24 bytes (pcap) or the SHB is in.
@@ -133,9 +151,13 @@ function describeFsError(err: unknown): string {
 /** Appends the next chunk of file bytes (keeping the unread tail); sets isEof at the end. */
 export async function fillCursor(c: CaptureCursor): Promise<void> {
   if (c.isEof) return;
+  if (c.fd !== null) {
+    fillFromFile(c, c.fd);
+    return;
+  }
   let chunk: Buffer | undefined;
   try {
-    const next = await c.chunks.next();
+    const next = await (c.chunks as AsyncIterator<Buffer>).next();
     chunk = next.done ? undefined : next.value;
   } catch (err) {
     c.isEof = true;
@@ -157,6 +179,49 @@ export async function fillCursor(c: CaptureCursor): Promise<void> {
     c.buf = Buffer.concat([c.buf.subarray(c.pos), chunk], tail + chunk.length);
   }
   c.pos = 0;
+}
+
+/**
+ * Plain files skip the stream machinery: the unread tail moves to the front of one reused buffer
+ * and a synchronous read fills the rest (no allocation or copy of whole chunks per read).
+ */
+function fillFromFile(c: CaptureCursor, fd: number): void {
+  const tail = c.buf.length - c.pos;
+  let store = c.store;
+  // A record longer than the buffer (large pcapng blocks) needs a bigger one.
+  const wanted = Math.max(tail * 2, (c.needed ?? 0) + 1);
+  if (wanted > store.length) {
+    const bigger = Buffer.allocUnsafe(Math.max(wanted, store.length * 2));
+    c.buf.copy(bigger, 0, c.pos, c.buf.length);
+    store = c.store = bigger;
+  } else if (tail > 0) {
+    store.copy(store, 0, c.pos, c.buf.length);
+  }
+  let n: number;
+  try {
+    n = readSync(fd, store, tail, store.length - tail, c.readPos);
+  } catch (err) {
+    c.isEof = true;
+    const offset = c.base + c.buf.length;
+    c.warning = { code: 'read-error', message: `read failed (${(err as Error).message}) at byte offset ${offset}`, file: c.path, offset };
+    closeCursor(c);
+    return;
+  }
+  c.readPos += n;
+  c.base += c.pos;
+  c.buf = store.subarray(0, tail + n);
+  c.pos = 0;
+  if (n === 0) {
+    c.isEof = true;
+    closeCursor(c);
+  }
+}
+
+function closeCursor(c: CaptureCursor): void {
+  if (c.fd !== null) {
+    closeSync(c.fd);
+    c.fd = null;
+  }
 }
 
 /**

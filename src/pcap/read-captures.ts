@@ -28,7 +28,7 @@ function isEarlier(a: PacketRecord, b: PacketRecord): boolean {
  */
 export async function readCaptures(paths: string[], onPacket: (packet: PacketRecord) => void): Promise<CaptureCursor[]> {
   // Smaller chunks when many files are open at once, so buffered bytes stay bounded.
-  const chunkSize = paths.length > 8 ? 1 << 18 : 1 << 20;
+  const chunkSize = paths.length > 8 ? 1 << 18 : 1 << 22;
   const cursors: CaptureCursor[] = [];
   for (let i = 0; i < paths.length; i++) cursors.push(await openCapture(paths[i], i, chunkSize));
 

@@ -58,9 +58,18 @@ export interface Connection {
   clientPort: number;
   serverIp: string;
   serverPort: number;
-  /** Address words of the client and the server (IPv4 in word 3), to match packets in place. */
-  clientWords: Uint32Array;
-  serverWords: Uint32Array;
+  /**
+   * Address words of the client (c0..c3) and the server (s0..s3), IPv4 in word 3, as plain fields
+   * so matching a packet touches only this object (no typed array per connection to chase).
+   */
+  c0: number;
+  c1: number;
+  c2: number;
+  c3: number;
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
   /** Zeek's "originator" is the client; the responder is the server. */
   client: Endpoint;
   server: Endpoint;

@@ -67,26 +67,25 @@ function tupleHash(p: DecodedPacket): number {
     h = Math.imul(h ^ (a[1] ^ a[5]), 0x01000193);
     h = Math.imul(h ^ (a[2] ^ a[6]), 0x01000193);
   }
-  return h >>> 0;
+  // 30 bits: a small integer (Smi) in V8, which a Map hashes and compares without boxing.
+  return h & 0x3fffffff;
 }
 
 const NO_MATCH = 0;
 const FROM_CLIENT = 1;
 const FROM_SERVER = 2;
 
-/** Whether the packet belongs to `conn`, and in which direction. */
+/** Whether the packet belongs to `conn`, and in which direction. Word 3 first: it differs most. */
 function matchDirection(conn: Connection, p: DecodedPacket): number {
-  if (conn.ipVersion !== p.ipVersion) return NO_MATCH;
   const a = p.addresses;
-  const c = conn.clientWords;
-  const s = conn.serverWords;
-  if (p.srcPort === conn.clientPort && p.dstPort === conn.serverPort &&
-      a[3] === c[3] && a[7] === s[3] && a[2] === c[2] && a[6] === s[2] && a[1] === c[1] && a[5] === s[1] && a[0] === c[0] && a[4] === s[0]) {
-    return FROM_CLIENT;
-  }
-  if (p.srcPort === conn.serverPort && p.dstPort === conn.clientPort &&
-      a[3] === s[3] && a[7] === c[3] && a[2] === s[2] && a[6] === c[2] && a[1] === s[1] && a[5] === c[1] && a[0] === s[0] && a[4] === c[0]) {
-    return FROM_SERVER;
+  if (p.srcPort === conn.clientPort && p.dstPort === conn.serverPort && a[3] === conn.c3 && a[7] === conn.s3) {
+    if (p.ipVersion === conn.ipVersion && a[2] === conn.c2 && a[6] === conn.s2 && a[1] === conn.c1 && a[5] === conn.s1 && a[0] === conn.c0 && a[4] === conn.s0) {
+      return FROM_CLIENT;
+    }
+  } else if (p.srcPort === conn.serverPort && p.dstPort === conn.clientPort && a[3] === conn.s3 && a[7] === conn.c3) {
+    if (p.ipVersion === conn.ipVersion && a[2] === conn.s2 && a[6] === conn.c2 && a[1] === conn.s1 && a[5] === conn.c1 && a[0] === conn.s0 && a[4] === conn.c0) {
+      return FROM_SERVER;
+    }
   }
   return NO_MATCH;
 }
@@ -114,8 +113,14 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     clientPort: serverIsDst ? p.srcPort : p.dstPort,
     serverIp: formatAddress(p.addresses, serverFirst, p.ipVersion),
     serverPort: serverIsDst ? p.dstPort : p.srcPort,
-    clientWords: p.addresses.slice(clientFirst, clientFirst + 4),
-    serverWords: p.addresses.slice(serverFirst, serverFirst + 4),
+    c0: p.addresses[clientFirst],
+    c1: p.addresses[clientFirst + 1],
+    c2: p.addresses[clientFirst + 2],
+    c3: p.addresses[clientFirst + 3],
+    s0: p.addresses[serverFirst],
+    s1: p.addresses[serverFirst + 1],
+    s2: p.addresses[serverFirst + 2],
+    s3: p.addresses[serverFirst + 3],
     client: newEndpoint(),
     server: newEndpoint(),
     firstTime: t,
