@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds a large classic pcap from a small real one, for benchmarking wscap's reader and analyser.
 //
-//   node bench/make-large-capture.mjs SOURCE OUTPUT [PACKETS] [--copies N] [--step-us U]
+//   node bench/make-large-capture.mjs SOURCE OUTPUT [PACKETS] [--copies N] [--step-us U] [--info FILE]
 //
 //   SOURCE     a classic pcap (µs or ns, either byte order). Link types: 1 Ethernet (VLAN tags
 //              skipped), 113 Linux SLL, 276 Linux SLL2, 0/108 BSD loopback, 101/12/14 raw IP,
@@ -11,6 +11,17 @@
 //              connection is complete; --copies N asks for N copies instead.
 //   --step-us  copy k is shifted k × U microseconds later (default 1000), so the copies overlap
 //              and their packets interleave.
+//   --info     also write what was built as JSON to FILE: copies, packets, bytes, connections,
+//              capture span, the source connections' lifetimes and the concurrency below.
+//
+// Concurrency: a connection is open from its first to its last packet in SOURCE (per 4-tuple),
+// and copy k's connection i from first_i + k×U to last_i + k×U. The output's concurrency (how
+// many connections are open at one moment; peak, and the time-weighted mean over the capture)
+// is computed exactly from those intervals and printed. With U shorter than the source's
+// connection lifetimes L it reaches about (sum of L) / U once the first copy's connections are
+// open, and stays there until the last copy starts: the same peak for 1,000 or 2,000 copies,
+// which then span twice the time. This is the *wire* view; an analyser may hold a closed
+// connection a while longer (wscap: 120 s of capture time), so what it holds also depends on U.
 //
 // What a copy is: every TCP packet of SOURCE (IPv4, or IPv6 with or without hop-by-hop, routing,
 // destination-options or AH headers; anything else, and IP fragments other than an IPv4 first
@@ -31,7 +42,7 @@
 // Plain Node (>= 20), no dependencies.
 import fs from 'node:fs';
 
-const USAGE = 'usage: node bench/make-large-capture.mjs SOURCE OUTPUT [PACKETS=1000000] [--copies N] [--step-us U]';
+const USAGE = 'usage: node bench/make-large-capture.mjs SOURCE OUTPUT [PACKETS=1000000] [--copies N] [--step-us U] [--info FILE]';
 
 function die(msg) {
   process.stderr.write(`make-large-capture: ${msg}\n`);
@@ -40,7 +51,7 @@ function die(msg) {
 
 function parseArgs(argv) {
   const pos = [];
-  const o = { copies: 0, stepUs: 1000 };
+  const o = { copies: 0, stepUs: 1000, info: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') {
@@ -48,6 +59,7 @@ function parseArgs(argv) {
       process.exit(0);
     } else if (a === '--copies') o.copies = Number(argv[++i]);
     else if (a === '--step-us') o.stepUs = Number(argv[++i]);
+    else if (a === '--info') o.info = argv[++i];
     else if (a.startsWith('--')) die(`unknown option ${a}\n${USAGE}`);
     else pos.push(a);
   }
@@ -230,9 +242,11 @@ for (const p of src.packets) {
   const key = a < b ? `${a}-${b}` : `${b}-${a}`;
   let c = conns.get(key);
   if (!c) {
-    c = { client: null, a: [h.src, h.sport], b: [h.dst, h.dport] };
+    c = { client: null, a: [h.src, h.sport], b: [h.dst, h.dport], first: p.t, last: p.t };
     conns.set(key, c);
   }
+  if (p.t < c.first) c.first = p.t;
+  if (p.t > c.last) c.last = p.t;
   if (c.client === null && h.flags & SYN) c.client = h.flags & ACK ? b : a;
   p.h = h;
   p.conn = c;
@@ -402,6 +416,78 @@ fs.closeSync(out);
 
 const fileBytes = fs.statSync(opt.output).size;
 const spanS = (tEnd - t0 + (copies - 1) * opt.stepUs) / 1e6;
+
+/**
+ * Connections open at once in OUTPUT: sweep over the copies' [first, last] intervals (a start
+ * at the same instant as an end counts both as open). Returns {peak, meanOverSpan, peakFirstS,
+ * peakLastS} with the times in seconds from the first packet.
+ */
+function concurrency() {
+  const list = [...conns.values()];
+  const n = copies * list.length;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  let i = 0;
+  for (let k = 0; k < copies; k++) {
+    for (const c of list) {
+      starts[i] = c.first - t0 + k * opt.stepUs;
+      ends[i++] = c.last - t0 + k * opt.stepUs;
+    }
+  }
+  starts.sort();
+  ends.sort();
+  let open = 0;
+  let peak = 0;
+  let peakFirst = 0;
+  let peakLast = 0;
+  let area = 0; // connection-µs
+  let prev = 0;
+  let s = 0;
+  let e = 0;
+  while (s < n || e < n) {
+    const isStart = s < n && starts[s] <= ends[e];
+    const t = isStart ? starts[s] : ends[e];
+    area += open * (t - prev);
+    prev = t;
+    if (isStart) {
+      open++;
+      s++;
+      if (open > peak) {
+        peak = open;
+        peakFirst = t;
+      }
+      if (open === peak) peakLast = t;
+    } else {
+      if (open === peak) peakLast = t;
+      open--;
+      e++;
+    }
+  }
+  const span = tEnd - t0 + (copies - 1) * opt.stepUs;
+  return { peak, meanOverSpan: span > 0 ? area / span : 0, peakFirstS: peakFirst / 1e6, peakLastS: peakLast / 1e6 };
+}
+const lifetimesS = [...conns.values()].map((c) => (c.last - c.first) / 1e6);
+const conc = concurrency();
+if (opt.info) {
+  const info = {
+    source: opt.source,
+    sourcePackets: src.packets.length,
+    output: opt.output,
+    linkType,
+    copies,
+    stepUs: opt.stepUs,
+    packets: written,
+    capturedBytes: bytes,
+    fileBytes,
+    connectionsPerCopy: conns.size,
+    connections: copies * conns.size,
+    droppedPerCopy: dropped,
+    spanS,
+    sourceLifetimesS: { min: Math.min(...lifetimesS), max: Math.max(...lifetimesS), sum: lifetimesS.reduce((x, y) => x + y, 0) },
+    concurrency: conc,
+  };
+  fs.writeFileSync(opt.info, JSON.stringify(info, null, 2) + '\n');
+}
 process.stderr.write(
   [
     `make-large-capture: ${opt.source}: link type ${linkType}, ${src.packets.length} packets, ` +
@@ -409,5 +495,7 @@ process.stderr.write(
       (dropped ? `, ${dropped} other packets dropped` : ''),
     `make-large-capture: ${opt.output}: ${copies} copies, ${written} packets, ${bytes} captured bytes, ` +
       `${fileBytes} bytes on disk, ${spanS.toFixed(3)} s of capture, written in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `make-large-capture: ${copies * conns.size} connections, each open ${Math.min(...lifetimesS).toFixed(3)}-${Math.max(...lifetimesS).toFixed(3)} s; ` +
+      `open at once: peak ${conc.peak} (first at ${conc.peakFirstS.toFixed(3)} s, last at ${conc.peakLastS.toFixed(3)} s), mean ${conc.meanOverSpan.toFixed(0)} over the capture`,
   ].join('\n') + '\n',
 );
