@@ -1,8 +1,8 @@
 /** \summary: `wscap analyze FILE...`: read captures, build the report, render it, write it. */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
-import { renderJson } from '../render/json.js';
+import { renderJsonChunks } from '../render/json.js';
 import { renderText } from '../render/text.js';
 import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -45,8 +45,43 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
     }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const text = format === 'json' ? renderJson(report) : renderText(report, { color });
-  if (options.out === undefined) process.stdout.write(text);
-  else writeFileSync(options.out, text, { mode: 0o640 });
+  const chunks = format === 'json' ? renderJsonChunks(report) : [renderText(report, { color })];
+  writeChunks(chunks, options.out);
   return EXIT_OK;
+}
+
+/** Writes rendered text in batches of about 1 MiB, to stdout or a new file (mode 0640). */
+function writeChunks(chunks: Iterable<string>, out: string | undefined): void {
+  const fd = out === undefined ? 1 : openSync(out, 'w', 0o640);
+  try {
+    let batch: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (batch.length > 0) writeAll(fd, batch.join(''));
+      batch = [];
+      size = 0;
+    };
+    for (const chunk of chunks) {
+      batch.push(chunk);
+      size += chunk.length;
+      if (size >= 1 << 20) flush();
+    }
+    flush();
+  } finally {
+    if (fd !== 1) closeSync(fd);
+  }
+}
+
+/** writeSync may write less than asked (a pipe that is full); keep going until all is out. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      // A non-blocking stdout pipe that is momentarily full: wait for the reader, then retry.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }

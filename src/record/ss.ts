@@ -25,7 +25,6 @@
  *   sockets, or no -i) every info field is null. A missing `rtt` (no sample yet) stays null.
  */
 import { isIP } from 'node:net';
-import { execa } from 'execa';
 
 export interface SocketAddress {
   /** Numeric address without brackets or `%iface` scope; IPv4-mapped IPv6 given in IPv4 form. `*` = any. */
@@ -293,6 +292,8 @@ export async function snapshotSockets(options: SnapshotOptions = {}): Promise<So
   const at = Date.now() / 1000;
   let stdout: string;
   try {
+    // Loaded on first use: `wscap analyze` never needs a subprocess library.
+    const { execa } = await import('execa');
     const r = await execa(ssPath, [...SS_ARGS], {
       timeout: options.timeoutMs ?? 5000,
       stdin: 'ignore',

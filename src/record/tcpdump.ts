@@ -2,7 +2,10 @@
  * \summary: the tcpdump driver: start (argv only, never a shell), wait until it listens, stop so it
  * flushes, read its counts, and turn its error messages into errors that say how to fix them.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+
+/** execa, loaded on first use: `wscap analyze` never starts a subprocess. */
+const loadExeca = async (): Promise<typeof import('execa').execa> => (await import('execa')).execa;
 import { RecordError } from '../errors/record-error.js';
 import { EXIT_CAPTURE_FAILED, EXIT_ENVIRONMENT, EXIT_USAGE } from '../cli/exit-codes.js';
 
@@ -119,6 +122,7 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   const args = tcpdumpArgs(o);
   let stderr = '';
   let child: ResultPromise;
+  const execa = await loadExeca();
   try {
     // Own process group: Ctrl-C reaches wscap only, and wscap stops tcpdump in order.
     child = execa(o.tcpdumpPath, args, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });
@@ -199,6 +203,7 @@ export function requestCounts(t: RunningTcpdump): void {
 /** "tcpdump version 4.99.3" → "4.99.3", or null when tcpdump cannot be run. */
 export async function tcpdumpVersion(tcpdumpPath: string): Promise<string | null> {
   try {
+    const execa = await loadExeca();
     const r = await execa(tcpdumpPath, ['--version'], { reject: false, timeout: 5000 });
     const m = /tcpdump version (\S+)/.exec(`${r.stdout}\n${r.stderr}`);
     return m ? m[1] : null;

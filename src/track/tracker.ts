@@ -24,7 +24,7 @@ export interface TrackerOptions {
 
 const DEFAULT_CLOSED_LINGER_S = 120;
 /** How often (in capture seconds) the table is swept for closed connections. */
-const SWEEP_INTERVAL_S = 10;
+const SWEEP_INTERVAL_S = 30;
 
 export interface Tracker {
   options: TrackerOptions;
