@@ -2,6 +2,8 @@
  * \summary: the tcpdump driver: start (argv only, never a shell), wait until it listens, stop so it
  * flushes, read its counts, and turn its error messages into errors that say how to fix them.
  */
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 
 /** execa, loaded on first use: `wscap analyze` never starts a subprocess. */
@@ -123,9 +125,15 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   let stderr = '';
   let child: ResultPromise;
   const execa = await loadExeca();
+  const tcpdump = findExecutable(o.tcpdumpPath);
+  if (tcpdump === null) throw notInstalled(o, null);
+  // If wscap itself is killed (SIGKILL, OOM), the kernel sends tcpdump SIGINT so it flushes and
+  // exits instead of capturing forever: setpriv --pdeathsig, then exec tcpdump (same pid).
+  const setpriv = findExecutable('setpriv');
+  const [file, argv] = setpriv === null ? [tcpdump, args] : [setpriv, ['--pdeathsig', 'INT', '--', tcpdump, ...args]];
   try {
     // Own process group: Ctrl-C reaches wscap only, and wscap stops tcpdump in order.
-    child = execa(o.tcpdumpPath, args, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });
+    child = execa(file, argv, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });
   } catch (err) {
     throw notInstalled(o, err);
   }
@@ -159,6 +167,20 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   };
   await ready;
   return running;
+}
+
+/** The executable `name` resolves to (a path, or a search of PATH), or null when there is none. */
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | null {
+  const candidates = name.includes('/') ? [name] : path.split(':').filter(Boolean).map((dir) => join(dir, name));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return null;
 }
 
 function notInstalled(o: TcpdumpOptions, err: unknown): RecordError {

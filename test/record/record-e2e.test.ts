@@ -183,6 +183,32 @@ describe.runIf(isRoot)('wscap record (root, real tcpdump on loopback)', () => {
     expect(report.capture.warnings.map((w) => w.code)).toEqual(['late-address']);
   });
 
+  it('if wscap itself is killed (SIGKILL), tcpdump stops too and the capture stays readable', async () => {
+    const server = await startServer(lab, [`127.0.0.43:${PORT}`]);
+    const file = join(lab.dir, 'orphan.pcap');
+    const rec = startRecord(lab, ['--host', 'stream.test', '--resolve', 'stream.test:127.0.0.43', '--port', String(PORT), '-i', 'lo', '-w', file]);
+    await rec.waitFor('wscap: recording');
+    const agent = startAgent(lab, '127.0.0.43', PORT, ['btcusdt'], 800);
+    await agent.exited;
+    const tcpdumps = (): string => {
+      try {
+        return execFileSync('pgrep', ['-f', String.raw`^\S*tcpdump .*` + file], { encoding: 'utf8' });
+      } catch {
+        return ''; // pgrep exits 1 when nothing matches
+      }
+    };
+    expect(tcpdumps()).not.toBe('');
+    rec.child.kill('SIGKILL');
+    await rec.exited;
+    const deadline = Date.now() + 5000;
+    while (tcpdumps() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(tcpdumps()).toBe('');
+    server.child.kill('SIGTERM');
+    const report = await analyzeCaptures([file], { serverPort: PORT, generator: 'test' });
+    expect(report.summary.connections).toBe(7);
+    expect(report.capture.warnings.map((w) => w.code)).toEqual([]);
+  });
+
   it('refuses to overwrite an existing capture (exit 2) unless --force', async () => {
     const file = join(lab.dir, 'exists.pcap');
     writeFileSync(file, 'keep me');
