@@ -1,6 +1,6 @@
 /** \summary: `wscap analyze FILE...`: read captures, build the report, render it, write it. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
 import { renderJsonChunks } from '../render/json.js';
 import { renderText } from '../render/text.js';
@@ -31,7 +31,7 @@ function parsePort(value: string): number {
   return port;
 }
 
-export async function runAnalyze(files: string[], options: AnalyzeCommandOptions, log: Logger): Promise<number> {
+export async function runAnalyze(files: string[], options: AnalyzeCommandOptions, log: Log): Promise<number> {
   const format = parseFormat(options.format, options.out);
   const serverPort = parsePort(options.serverPort);
   const started = performance.now();

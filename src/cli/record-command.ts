@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { UsageError } from '../errors/usage-error.js';
 import { escapeTerminal } from '../render/escape.js';
 import { parseResolve, systemResolver, validateHost } from '../record/hosts.js';
@@ -145,7 +145,7 @@ function countsLine(r: RecordingResult): string {
   return `${n(c.captured)} packets captured, ${n(c.receivedByFilter)} received by filter, ${n(c.droppedByKernel)} dropped by kernel`;
 }
 
-export async function runRecord(o: RecordCommandOptions, log: Logger, argv: string[]): Promise<number> {
+export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[]): Promise<number> {
   const options = toRecordOptions(o, argv, new Date());
   const statusEveryS = parseDuration(o.statusEvery, '--status-every');
   const recording = await startRecording(options, {

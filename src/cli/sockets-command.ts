@@ -10,7 +10,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { SsError, normalizeIp, snapshotSockets } from '../record/ss.js';
 import { buildSocketsReport, type SocketsReport } from '../record/sockets-report.js';
 import { renderSocketsText } from '../render/sockets-text.js';
@@ -166,7 +166,7 @@ function plan(options: SocketsCommandOptions): SocketsPlan {
  * The addresses of every host: --resolve's, the literal's, or DNS's. A name DNS cannot resolve is
  * an error on the first frame (`known` empty) and a warning later (its earlier addresses stay).
  */
-async function resolveHosts(p: SocketsPlan, runtime: SocketsRuntime, known: Set<string>, log: Logger): Promise<void> {
+async function resolveHosts(p: SocketsPlan, runtime: SocketsRuntime, known: Set<string>, log: Log): Promise<void> {
   for (const host of p.hosts) {
     const given = p.resolved.get(host);
     if (given) {
@@ -191,7 +191,7 @@ async function resolveHosts(p: SocketsPlan, runtime: SocketsRuntime, known: Set<
   }
 }
 
-async function frame(p: SocketsPlan, runtime: SocketsRuntime, known: Set<string>, log: Logger, signal: AbortSignal): Promise<SocketsReport> {
+async function frame(p: SocketsPlan, runtime: SocketsRuntime, known: Set<string>, log: Log, signal: AbortSignal): Promise<SocketsReport> {
   await resolveHosts(p, runtime, known, log);
   const snapshot = await snapshotSockets({ ssPath: runtime.ssPath, signal });
   const report = buildSocketsReport(snapshot, {
@@ -222,7 +222,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Runs `wscap sockets`. Returns 0 (written; with --watch, stopped by SIGINT/SIGTERM) or 2 when ss
  * is missing or fails; throws UsageError for bad options (main maps it to 2).
  */
-export async function runSockets(options: SocketsCommandOptions, log: Logger, runtime: Partial<SocketsRuntime> = {}): Promise<number> {
+export async function runSockets(options: SocketsCommandOptions, log: Log, runtime: Partial<SocketsRuntime> = {}): Promise<number> {
   const rt: SocketsRuntime = { ...defaultRuntime(), ...runtime };
   const p = plan(options);
   const color = !p.json && (options.color ?? (rt.isTTY && !process.env.NO_COLOR));

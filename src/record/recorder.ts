@@ -8,7 +8,7 @@
  */
 import { accessSync, constants, existsSync, statSync, statfsSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Log } from '../log.js';
 import { RecordError } from '../errors/record-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { EXIT_CAPTURE_FAILED, EXIT_ENVIRONMENT, EXIT_OK } from '../cli/exit-codes.js';
@@ -62,7 +62,7 @@ export interface RecordOptions {
 }
 
 export interface RecordDeps {
-  log: Logger;
+  log: Log;
   resolver: Resolver;
   /** A socket snapshot (ss), or null when ss is unavailable. */
   snapshotSockets: () => Promise<SocketSnapshot | null>;

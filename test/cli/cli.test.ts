@@ -55,6 +55,14 @@ describe('wscap command line', () => {
     expect(lines.filter((l) => /^C\d+ /.test(l))).toHaveLength(7);
   });
 
+  it('--verbose writes pino JSON log lines on stderr; without it stderr stays empty', async () => {
+    const r = await runCli(['--verbose', 'analyze', FIXTURE, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.stderr.trim().split('\n')[0]);
+    expect(line).toMatchObject({ level: 20, name: 'wscap', msg: 'analysed', packets: JSON.parse(r.stdout).capture.packets });
+    expect((await runCli(['analyze', FIXTURE, '--format', 'json'])).stderr).toBe('');
+  });
+
   it('--color forces ANSI colour', async () => {
     const r = await runCli(['analyze', '--color', FIXTURE]);
     expect(r.stdout).toContain('\u001b[1m');
