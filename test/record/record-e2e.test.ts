@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import type { RecordingMetadata } from '../../src/record/metadata.js';
-import { isRoot, newLab, startAgent, startRecord, startServer, type Lab } from './loopback-lab.js';
+import { isRoot, newLab, run, startAgent, startRecord, startServer, type Lab } from './loopback-lab.js';
 
 const PORT = 18443;
 
@@ -144,6 +144,38 @@ describe.runIf(isRoot)('wscap record (root, real tcpdump on loopback)', () => {
     expect(report.summary.connections).toBe(7);
     expect(report.connections.every((c) => c.close.kind === 'fin')).toBe(true);
     server.child.kill('SIGTERM');
+  });
+
+  it('--rotate-size with --keep: tcpdump keeps a ring of at most N files, and the set reads as one capture', async () => {
+    const dir = join(lab.dir, 'sizering');
+    mkdirSync(dir);
+    const rec = startRecord(lab, ['--host', 'bulk.test', '--resolve', 'bulk.test:127.0.0.44', '--port', String(PORT), '-i', 'lo', '--out-dir', dir, '--rotate-size', '1', '--keep', '2']);
+    await rec.waitFor('wscap: recording');
+    // 5 MB over one plain TCP connection: enough for 1 MB files to wrap around the ring.
+    const bulk = run(lab, process.execPath, ['-e', `
+      const net = require('node:net');
+      const server = net.createServer((s) => { s.resume(); s.on('end', () => { s.end(); server.close(); }); }).listen(${PORT}, '127.0.0.44', () => {
+        const c = net.connect(${PORT}, '127.0.0.44', () => { c.end(Buffer.alloc(5e6, 7)); });
+        c.on('close', () => console.log('SENT'));
+      });`]);
+    await bulk.waitFor('SENT', 15_000);
+    let maxFiles = 0;
+    for (let i = 0; i < 5; i++) {
+      maxFiles = Math.max(maxFiles, readdirSync(dir).filter((n) => /\.pcap\d*$/.test(n)).length);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    rec.child.kill('SIGINT');
+    expect((await rec.exited).code).toBe(0);
+    const names = readdirSync(dir).filter((n) => /\.pcap\d*$/.test(n)).sort();
+    expect(maxFiles).toBeLessThanOrEqual(2);
+    expect(names).toHaveLength(2);
+    expect(names.every((n) => /\.pcap[01]$/.test(n))).toBe(true);
+    const meta = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((n) => n.endsWith('.meta.json'))!), 'utf8')) as RecordingMetadata;
+    expect([...meta.files].sort()).toEqual(names);
+    // The ring dropped the beginning: the connection is seen midstream, as one connection.
+    const report = await analyzeCaptures(names.map((n) => join(dir, n)), { serverPort: PORT, generator: 'test' });
+    expect(report.summary.connections).toBe(1);
+    expect(report.connections[0].client2server.bytes).toBeGreaterThan(1e6);
   });
 
   it('an address that appears mid-recording is captured too (re-resolution, a second segment)', async () => {
