@@ -85,8 +85,8 @@ export interface Recording {
   files(): string[];
   /** Latest dropped-by-kernel count tcpdump printed (it prints counts on SIGUSR1), or null. */
   drops(): number | null;
-  /** Covered target addresses (for the live view). */
-  addresses(): Set<string>;
+  /** Covered target addresses (for the live view); grows as new addresses appear. Do not modify. */
+  addresses(): ReadonlySet<string>;
   /** Stops (idempotent) and resolves when files and metadata are final. */
   stop(reason: string): Promise<RecordingResult>;
   /** Settles when the recording has stopped for any reason (signal, duration, packets, failure). */
@@ -395,7 +395,7 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
       }
       return total;
     },
-    addresses: () => new Set(covered),
+    addresses: () => covered,
     stop,
     done,
   };
