@@ -1,0 +1,183 @@
+/**
+ * \summary: the reading and decoding half of the pipeline: capture files → decoded TCP headers,
+ * with everything else counted. Its result is plain data.
+ */
+import { readCaptures } from '../pcap/read-captures.js';
+import type { PacketRecord } from '../pcap/packet-record.js';
+import {
+  DECODED_TCP,
+  FRAGMENT,
+  INVALID,
+  NOT_IP,
+  NOT_TCP,
+  TRUNCATED,
+  UNKNOWN_LINK,
+  newDecodedPacket,
+  type DecodedPacket,
+} from '../decode/decoded-packet.js';
+import { decodePacket } from '../decode/decode-packet.js';
+import { linkTypeNames } from '../decode/link.js';
+import type { CaptureFileReport, CaptureWarning } from '../report/model.js';
+
+/** Counts of packets by what the decoder made of them. */
+export interface PacketCounts {
+  packets: number;
+  tcp: number;
+  notTcp: number;
+  truncated: number;
+  fragment: number;
+  invalid: number;
+  unknownLink: number;
+  /** Packets with / without a timestamp (pcapng simple packet blocks have none). */
+  timed: number;
+  untimed: number;
+  firstUntimed: { file: number; offset: number } | null;
+  /** First packet's time and the latest time seen, over packets with a timestamp. */
+  firstTime: number;
+  lastTime: number;
+  /** First offset of a truncated/unknown-link packet per file, for the warnings. */
+  firstTruncated: { file: number; offset: number; protocol: string } | null;
+  firstInvalid: { file: number; offset: number; protocol: string; detail: string } | null;
+  unknownLinkTypes: number[];
+}
+
+export interface DecodeResult {
+  files: CaptureFileReport[];
+  /** Damage that stopped a file early (truncated, corrupt, read-error). */
+  fileWarnings: CaptureWarning[];
+  counts: PacketCounts;
+}
+
+export function newPacketCounts(): PacketCounts {
+  return {
+    packets: 0,
+    tcp: 0,
+    notTcp: 0,
+    truncated: 0,
+    fragment: 0,
+    invalid: 0,
+    unknownLink: 0,
+    timed: 0,
+    untimed: 0,
+    firstUntimed: null,
+    firstTime: 0,
+    lastTime: 0,
+    firstTruncated: null,
+    firstInvalid: null,
+    unknownLinkTypes: [],
+  };
+}
+
+/**
+ * Reads and decodes every packet; calls `onTcp` synchronously for each decoded TCP packet with
+ * the reused header view and the packet's time. Throws CaptureFileError for a file that is not a
+ * capture at all.
+ */
+export async function decodeCaptures(paths: string[], onTcp: (decoded: DecodedPacket, time: number) => void): Promise<DecodeResult> {
+  const decoded = newDecodedPacket();
+  const counts = newPacketCounts();
+  const onPacket = (packet: PacketRecord): void => {
+    counts.packets++;
+    if (packet.hasTimestamp) {
+      if (counts.timed === 0) counts.firstTime = packet.time;
+      counts.timed++;
+      if (packet.time > counts.lastTime) counts.lastTime = packet.time;
+    } else {
+      counts.untimed++;
+      counts.firstUntimed ??= { file: packet.fileIndex, offset: packet.fileOffset };
+    }
+    const status = decodePacket(packet, decoded);
+    if (status === DECODED_TCP) {
+      counts.tcp++;
+      onTcp(decoded, packet.time);
+      return;
+    }
+    countUndecoded(counts, status, packet, decoded);
+  };
+  const cursors = await readCaptures(paths, onPacket);
+  return {
+    files: cursors.map((c) => ({
+      path: c.path,
+      format: c.format,
+      isGzip: c.isGzip,
+      linkTypes: c.linkTypes,
+      timestampPrecision: c.precision,
+      packets: c.packets,
+    })),
+    fileWarnings: cursors.flatMap((c) => (c.warning ? [c.warning] : [])),
+    counts,
+  };
+}
+
+function countUndecoded(counts: PacketCounts, status: number, packet: PacketRecord, decoded: DecodedPacket): void {
+  switch (status) {
+    case NOT_IP:
+    case NOT_TCP:
+      counts.notTcp++;
+      break;
+    case TRUNCATED:
+      counts.truncated++;
+      counts.firstTruncated ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: decoded.protocol };
+      break;
+    case FRAGMENT:
+      counts.fragment++;
+      break;
+    case INVALID:
+      counts.invalid++;
+      counts.firstInvalid ??= { file: packet.fileIndex, offset: packet.fileOffset, protocol: decoded.protocol, detail: decoded.detail };
+      break;
+    case UNKNOWN_LINK:
+      counts.unknownLink++;
+      if (!counts.unknownLinkTypes.includes(packet.linkType)) counts.unknownLinkTypes.push(packet.linkType);
+      break;
+  }
+}
+
+export function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWarning[] {
+  const warnings: CaptureWarning[] = [];
+  if (counts.truncated > 0 && counts.firstTruncated) {
+    const first = counts.firstTruncated;
+    warnings.push({
+      code: 'snaplen',
+      message: `${counts.truncated} packet(s) cut by the snap length before their TCP header ended; not analysed (first at byte offset ${first.offset}, cut in ${first.protocol})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.invalid > 0 && counts.firstInvalid) {
+    const first = counts.firstInvalid;
+    warnings.push({
+      code: 'invalid-header',
+      message: `${counts.invalid} packet(s) with impossible IP/TCP headers; not analysed (first at byte offset ${first.offset}: ${first.protocol} ${first.detail})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.untimed > 0 && counts.firstUntimed) {
+    const first = counts.firstUntimed;
+    warnings.push({
+      code: 'no-timestamps',
+      message: `${counts.untimed} packet(s) in pcapng simple packet blocks carry no timestamp; their connections' times are the file's previous timestamp, or 0 (first at byte offset ${first.offset})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.fragment > 0) {
+    warnings.push({
+      code: 'ip-fragments',
+      message: `${counts.fragment} IP fragment(s) not reassembled; not analysed`,
+      file: null,
+      offset: null,
+    });
+  }
+  if (counts.unknownLink > 0) {
+    const types = counts.unknownLinkTypes.map((t) => `${t}${linkTypeNames[t] ? ` (${linkTypeNames[t]})` : ''}`);
+    warnings.push({
+      code: 'unsupported-link-type',
+      message: `${counts.unknownLink} packet(s) on unsupported link type(s) ${types.join(', ')}; not analysed`,
+      file: null,
+      offset: null,
+    });
+  }
+  return warnings;
+}
