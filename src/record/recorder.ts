@@ -377,9 +377,13 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
   if (!isUserFilter && o.reresolveS > 0) timers.push(setInterval(() => void reresolve(), o.reresolveS * 1000));
   if (o.socketsEveryS > 0) timers.push(setInterval(() => void snapshot(), o.socketsEveryS * 1000));
   if (o.keep !== null && o.rotateEveryS !== null) {
-    // React to tcpdump opening a new file at once; the interval is a backstop.
-    const watcher = watch(o.outDir, () => pruneRing(currentFiles()));
-    watchers.push(watcher);
+    // React to tcpdump opening a new file at once; the interval is a backstop (and the only
+    // mechanism where the file system cannot be watched).
+    try {
+      watchers.push(watch(o.outDir, () => pruneRing(currentFiles())));
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'cannot watch the output directory');
+    }
     timers.push(setInterval(() => pruneRing(currentFiles()), 200));
   }
 
