@@ -380,7 +380,9 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
     // React to tcpdump opening a new file at once; the interval is a backstop (and the only
     // mechanism where the file system cannot be watched).
     try {
-      watchers.push(watch(o.outDir, () => pruneRing(currentFiles())));
+      const watcher = watch(o.outDir, () => pruneRing(currentFiles()));
+      watcher.on('error', () => watcher.close()); // e.g. the directory was removed: the interval carries on
+      watchers.push(watcher);
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'cannot watch the output directory');
     }
