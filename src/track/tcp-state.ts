@@ -201,7 +201,8 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
   ep.packets++;
   ep.bytes += len;
   if (len > 0) ep.lastDataTime = t;
-  conn.lastTime = t;
+  // Latest time seen, not last: a reordered file must not make a duration negative.
+  if (t > conn.lastTime) conn.lastTime = t;
 
   initEndpoint(ep, flags, seq, last);
   updateHistory(conn, ep, isClient, flags, seq, len);
