@@ -16,6 +16,9 @@ import { renderJson } from '../render/json.js';
 import { startLiveView, type LiveStatus } from '../record/live-view.js';
 import { renderLiveFrame, renderLiveLine } from '../render/live-text.js';
 import { VERSION } from './version.js';
+import { parseDuration } from './durations.js';
+
+export { parseDuration };
 import { EXIT_OK } from './exit-codes.js';
 
 export interface RecordCommandOptions {
@@ -68,15 +71,6 @@ export function describeRecordOptions(cmd: Command): Command {
     .option('--no-live', 'no live view')
     .option('--status-every <time>', 'live status line interval when stderr is not a terminal', '10s')
     .option('--tcpdump <path>', 'tcpdump binary', process.env.WSCAP_TCPDUMP ?? 'tcpdump');
-}
-
-/** "90", "90s", "500ms", "10m", "2h" → seconds. */
-export function parseDuration(value: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${option} '${escapeTerminal(value)}' is not a duration (e.g. 90s, 10m, 2h)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
 }
 
 function parseCount(value: string | undefined, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number | null {

@@ -12,6 +12,8 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import type { Log } from '../log.js';
 import { SsError, normalizeIp, snapshotSockets } from '../record/ss.js';
+import { isHostName } from '../record/hosts.js';
+import { parseDuration } from './durations.js';
 import { buildSocketsReport, type SocketsReport } from '../record/sockets-report.js';
 import { renderSocketsText } from '../render/sockets-text.js';
 import { escapeTerminal } from '../render/escape.js';
@@ -69,18 +71,11 @@ function defaultRuntime(): SocketsRuntime {
   };
 }
 
-const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
-/** A host name (RFC 1123 letters, digits, hyphens; last label not all digits) or an IP literal. */
+/** A host name (see isHostName in record/hosts.ts), an IP literal, or a bracketed IPv6 literal. */
 export function isValidHost(text: string): boolean {
   if (isIP(text) !== 0) return true;
   if (text.startsWith('[') && text.endsWith(']') && isIP(text.slice(1, -1)) === 6) return true;
-  const name = text.endsWith('.') ? text.slice(0, -1) : text;
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split('.');
-  // "1.2.3" is not a name: getaddrinfo would read it as the address 1.2.0.3.
-  if (/^\d+$/.test(labels[labels.length - 1])) return false;
-  return labels.every((l) => DNS_LABEL.test(l));
+  return isHostName(text);
 }
 
 function checkHost(text: string, option: string): string {
@@ -109,9 +104,12 @@ const MAX_WATCH_MS = 3_600_000;
 
 /** "2s" → 2000, "500ms" → 500, "1m" → 60000, "2" → 2000 (seconds, like watch -n); 100 ms to 1 h. */
 export function parseWatchInterval(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  const unit = m ? ({ ms: 1, s: 1000, m: 60_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm'] : 0;
-  const ms = m ? Math.round(Number(m[1]) * unit) : NaN;
+  let ms = NaN;
+  try {
+    ms = Math.round(parseDuration(value, '--watch') * 1000);
+  } catch {
+    // Reported below with the allowed range.
+  }
   if (!(ms >= MIN_WATCH_MS && ms <= MAX_WATCH_MS)) {
     throw new UsageError(`--watch must be an interval from 100ms to 1h such as 2s, 500ms or 1m, got '${escapeTerminal(value)}'`);
   }

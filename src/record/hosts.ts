@@ -9,12 +9,24 @@ import { lookup } from 'node:dns/promises';
 import { UsageError } from '../errors/usage-error.js';
 import { escapeTerminal } from '../render/escape.js';
 
-/** RFC 1123 host name: labels of letters, digits and hyphens, not starting or ending with a hyphen. */
-const HOST_NAME = /^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * An RFC 1123 host name: labels of letters, digits and hyphens (not at either end), at most 253
+ * characters, an optional final dot. The last label may not be all digits: getaddrinfo would read
+ * "1.2.3" as the address 1.2.0.3.
+ */
+export function isHostName(text: string): boolean {
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  if (/^\d+$/.test(labels[labels.length - 1])) return false;
+  return labels.every((l) => DNS_LABEL.test(l));
+}
 
 /** Throws a UsageError unless `host` is an IP literal or a valid DNS name (nothing a filter or shell could misread). */
 export function validateHost(host: string): string {
-  if (isIP(host) !== 0 || HOST_NAME.test(host)) return host;
+  if (isIP(host) !== 0 || isHostName(host)) return host;
   throw new UsageError(`--host '${escapeTerminal(host)}' is not a host name or IP address`);
 }
 
