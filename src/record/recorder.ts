@@ -318,7 +318,7 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
       });
       let files = currentFiles();
       if (o.keep !== null && o.rotateEveryS !== null) files = pruneRing(files, o.keep);
-      secureFiles([...files], owner);
+      secureFiles(files, owner);
       meta.end = deps.now();
       meta.files = baseNames(files);
       meta.counts = sumCounts(exits.map((e) => e.counts));

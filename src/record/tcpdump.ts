@@ -126,7 +126,7 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   let child: ResultPromise;
   const execa = await loadExeca();
   const tcpdump = findExecutable(o.tcpdumpPath);
-  if (tcpdump === null) throw notInstalled(o, null);
+  if (tcpdump === null) throw notInstalled(o);
   // If wscap itself is killed (SIGKILL, OOM), the kernel sends tcpdump SIGINT so it flushes and
   // exits instead of capturing forever: setpriv --pdeathsig, then exec tcpdump (same pid).
   const setpriv = findExecutable('setpriv');
@@ -134,8 +134,8 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   try {
     // Own process group: Ctrl-C reaches wscap only, and wscap stops tcpdump in order.
     child = execa(file, argv, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });
-  } catch (err) {
-    throw notInstalled(o, err);
+  } catch {
+    throw notInstalled(o);
   }
   child.stderr?.setEncoding('utf8');
   const ready = new Promise<void>((resolve, reject) => {
@@ -149,7 +149,7 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
     });
     child.then((result) => {
       clearTimeout(timer);
-      if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message ?? ''))) reject(notInstalled(o, result));
+      if ((result as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(result.message ?? ''))) reject(notInstalled(o));
       else reject(classifyFailure(stderr, o));
     });
   });
@@ -183,8 +183,7 @@ export function findExecutable(name: string, path = process.env.PATH ?? ''): str
   return null;
 }
 
-function notInstalled(o: TcpdumpOptions, err: unknown): RecordError {
-  void err;
+function notInstalled(o: TcpdumpOptions): RecordError {
   return new RecordError(`tcpdump is not installed (looked for '${o.tcpdumpPath}')`, 'install it: sudo apt-get install -y tcpdump', EXIT_ENVIRONMENT);
 }
 
