@@ -58,6 +58,7 @@ export function decodePacket(packet: PacketRecord, out: DecodedPacket): DecodeSt
     return UNKNOWN_LINK;
   }
   const buf = packet.data;
+  out.buffer = buf;
   const start = packet.offset;
   const end = start + packet.capturedLength;
   const wireEnd = start + packet.originalLength;

@@ -49,6 +49,8 @@ export interface DecodedPacket {
   /** Where the captured payload starts in the record's buffer, and how much of it was captured. */
   payloadOffset: number;
   capturedPayloadLength: number;
+  /** The record's buffer (a reference, not a copy): payload bytes are at payloadOffset. */
+  buffer: Buffer;
 }
 
 export function newDecodedPacket(): DecodedPacket {
@@ -69,6 +71,7 @@ export function newDecodedPacket(): DecodedPacket {
     payloadLength: 0,
     payloadOffset: 0,
     capturedPayloadLength: 0,
+    buffer: Buffer.alloc(0),
   };
 }
 

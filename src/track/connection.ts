@@ -5,6 +5,9 @@
  * sequence-number marks the state machine needs. The analyser turns it into a report row when the
  * connection leaves the table.
  */
+import type { RecordActivity } from './record-activity.js';
+import type { TcpFlowAnalysis } from './tcp-analysis.js';
+import type { TlsFacts, TlsStream } from './tls-stream.js';
 
 /** Zeek's endpoint states (analyzer/protocol/tcp/TCP_Endpoint.h), as seen by a passive observer. */
 export const EP_INACTIVE = 0; // nothing seen from this endpoint yet
@@ -88,6 +91,15 @@ export interface Connection {
   isFinExchangeBeforeRst: boolean;
   /** Zeek conn.log history, built as packets arrive. */
   history: string;
+  /** TCP health of the data each side sends (tcp-analysis.ts). */
+  clientFlow: TcpFlowAnalysis;
+  serverFlow: TcpFlowAnalysis;
+  /** TLS record tracking per direction (tls-stream.ts) and what the cleartext handshake said. */
+  clientTls: TlsStream;
+  serverTls: TlsStream;
+  tls: TlsFacts;
+  /** Record classes, data silence and the closing pattern (record-activity.ts). */
+  records: RecordActivity;
 }
 
 export function newEndpoint(): Endpoint {

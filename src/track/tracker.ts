@@ -11,6 +11,9 @@ import { ACK, SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { formatAddress } from './address.js';
 import { newEndpoint, type Connection } from './connection.js';
 import { stepConnection } from './tcp-state.js';
+import { analyzeSegment, newTcpFlowAnalysis } from './tcp-analysis.js';
+import { followTls, newTlsFacts, newTlsStream } from './tls-stream.js';
+import { DEFAULT_RECORD_OPTIONS, newRecordActivity, type RecordOptions } from './record-activity.js';
 
 export interface TrackerOptions {
   /** Without a SYN, the side on this port is the server (default 443). */
@@ -20,6 +23,8 @@ export interface TrackerOptions {
    * made then). Longer than Linux's 60 s TIME-WAIT, so late retransmissions still find it.
    */
   closedLingerS?: number;
+  /** Record size classes, setup window and closing-pattern gap (record-activity.ts). */
+  records?: RecordOptions;
 }
 
 const DEFAULT_CLOSED_LINGER_S = 120;
@@ -35,6 +40,7 @@ export interface Tracker {
   onDone: (conn: Connection) => void;
   closedLingerS: number;
   nextSweep: number;
+  recordOptions: RecordOptions;
 }
 
 interface TrackedConnection extends Connection {
@@ -50,6 +56,7 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     onDone,
     closedLingerS: options.closedLingerS ?? DEFAULT_CLOSED_LINGER_S,
     nextSweep: 0,
+    recordOptions: options.records ?? DEFAULT_RECORD_OPTIONS,
   };
 }
 
@@ -134,6 +141,12 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     isFinExchangeBeforeRst: false,
     // Zeek marks a connection whose first packet came from the responder with '^' (roles flipped).
     history: serverIsDst ? '' : '^',
+    clientFlow: newTcpFlowAnalysis(),
+    serverFlow: newTcpFlowAnalysis(),
+    clientTls: newTlsStream(),
+    serverTls: newTlsStream(),
+    tls: newTlsFacts(),
+    records: newRecordActivity(tr.recordOptions),
     nextInBucket: null,
   };
   tr.open++;
@@ -165,7 +178,10 @@ export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
     tr.table.set(hash, conn);
     direction = matchDirection(conn, p);
   }
-  stepConnection(conn, direction === FROM_CLIENT, p, t);
+  const isClient = direction === FROM_CLIENT;
+  stepConnection(conn, isClient, p, t);
+  analyzeSegment(conn, isClient, p, t);
+  if (p.payloadLength > 0) followTls(conn, isClient, p, t);
   if (t >= tr.nextSweep) {
     if (tr.nextSweep !== 0) sweepClosed(tr, t);
     tr.nextSweep = t + SWEEP_INTERVAL_S;

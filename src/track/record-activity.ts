@@ -1,0 +1,176 @@
+/**
+ * \summary: what a connection's TLS records say about its WebSocket: record size classes, the
+ * server's longest data silence, and which side started the closing exchange.
+ *
+ * tls-stream.ts calls onTlsRecord once per record header, in stream order per direction. Records
+ * of the TLS handshake and of the WebSocket upgrade are set apart ("setup") so that a stream which
+ * only ever carries pings shows no data-size record at all. State is per connection: counters, a
+ * few times and a ring of the last few records (for the closing pattern), never per record.
+ */
+import type { Connection } from './connection.js';
+
+/** TLS ContentType (RFC 8446 5.1). */
+export const TLS_CHANGE_CIPHER_SPEC = 20;
+export const TLS_ALERT = 21;
+export const TLS_HANDSHAKE = 22;
+export const TLS_APPLICATION_DATA = 23;
+export const TLS_1_3 = 0x0304;
+
+/** Options that shape record classes; defaults in DEFAULT_RECORD_OPTIONS. */
+export interface RecordOptions {
+  /** A record smaller than this on the wire (5-byte header included) is control-size: ping, pong, close. */
+  controlMaxBytes: number;
+  /** Server records starting within this long after its first answer to the upgrade request are setup. */
+  setupWindowS: number;
+  /** The closing exchange: control-size records each at most this far apart, ending this close to the first FIN/RST. */
+  closeGapS: number;
+}
+
+export const DEFAULT_RECORD_OPTIONS: RecordOptions = { controlMaxBytes: 100, setupWindowS: 0.05, closeGapS: 1 };
+
+/** Ring of the last RING records before the TCP close: enough for close, reply and two close_notify. */
+const RING = 8;
+const FROM_CLIENT = 1;
+const IS_DATA = 2;
+
+export interface RecordActivity {
+  options: RecordOptions;
+  /** Application-data records each side sent so far (all phases): finds the Finished and the request. */
+  clientAppRecords: number;
+  serverAppRecords: number;
+  /** Time of the client's upgrade request record (0: not yet), and the end of the server's setup burst. */
+  requestTime: number;
+  firstServerAnswerTime: number;
+  setupEnd: number;
+  /** Application-data records after setup, by size class, per direction. */
+  clientControl: number;
+  clientData: number;
+  serverControl: number;
+  serverData: number;
+  /** Server data silence: start of the current one, and the longest so far (start, length). */
+  silenceFrom: number;
+  maxSilenceS: number;
+  maxSilenceAt: number;
+  /** The last records before the first FIN/RST: time, and side | class bits. */
+  ringTimes: Float64Array;
+  ringKinds: Uint8Array;
+  ringCount: number;
+}
+
+export function newRecordActivity(options: RecordOptions): RecordActivity {
+  return {
+    options,
+    clientAppRecords: 0,
+    serverAppRecords: 0,
+    requestTime: 0,
+    firstServerAnswerTime: 0,
+    setupEnd: 0,
+    clientControl: 0,
+    clientData: 0,
+    serverControl: 0,
+    serverData: 0,
+    silenceFrom: 0,
+    maxSilenceS: 0,
+    maxSilenceAt: 0,
+    ringTimes: new Float64Array(RING),
+    ringKinds: new Uint8Array(RING),
+    ringCount: 0,
+  };
+}
+
+/** One TLS record header seen at time t; `size` is its length on the wire, header included. */
+export function onTlsRecord(conn: Connection, isClient: boolean, contentType: number, size: number, t: number): void {
+  if (contentType !== TLS_APPLICATION_DATA) return;
+  const a = conn.records;
+  const isTls13 = conn.tls.version === TLS_1_3;
+  if (isClient) {
+    a.clientAppRecords++;
+    // TLS 1.3: the client's first application-data record is its encrypted Finished; the next one
+    // (the first in TLS 1.2) is the HTTP Upgrade request.
+    if (a.clientAppRecords === (isTls13 ? 1 : 0)) return;
+    if (a.requestTime === 0 && conn.tls.version !== null) {
+      a.requestTime = t;
+      return;
+    }
+  } else {
+    a.serverAppRecords++;
+    if (conn.tls.version !== null && a.requestTime === 0) return; // encrypted handshake (1.3) before the request
+    if (a.firstServerAnswerTime === 0 && a.requestTime !== 0) {
+      // The upgrade answer: session tickets and the 101 come in one burst.
+      a.firstServerAnswerTime = t;
+      a.setupEnd = t + a.options.setupWindowS;
+      a.silenceFrom = t;
+      return;
+    }
+    if (t <= a.setupEnd) {
+      a.silenceFrom = t;
+      return;
+    }
+  }
+  const isData = size >= a.options.controlMaxBytes;
+  if (isClient) {
+    if (isData) a.clientData++;
+    else a.clientControl++;
+  } else if (isData) {
+    a.serverData++;
+    // Without the upgrade in the capture (midstream), silence counts from the first packet.
+    if (a.silenceFrom === 0) a.silenceFrom = conn.firstTime;
+    closeSilence(a, t);
+    a.silenceFrom = t;
+  } else {
+    a.serverControl++;
+  }
+  if (conn.firstCloser === 0 || t < conn.firstCloseTime) {
+    const slot = a.ringCount % RING;
+    a.ringTimes[slot] = t;
+    a.ringKinds[slot] = (isClient ? FROM_CLIENT : 0) | (isData ? IS_DATA : 0);
+    a.ringCount++;
+  }
+}
+
+function closeSilence(a: RecordActivity, t: number): void {
+  if (a.silenceFrom === 0) return;
+  const length = t - a.silenceFrom;
+  if (length > a.maxSilenceS) {
+    a.maxSilenceS = length;
+    a.maxSilenceAt = a.silenceFrom;
+  }
+}
+
+/**
+ * The longest time the server sent no data-size record while the connection was open, up to
+ * `end` (its first FIN/RST, or the end of the capture). Null when the stream was never followed
+ * to the end of the upgrade.
+ */
+export function maxDataSilence(conn: Connection, end: number): { seconds: number; at: number } | null {
+  const a = conn.records;
+  if (a.silenceFrom === 0) return null;
+  let seconds = a.maxSilenceS;
+  let at = a.maxSilenceAt;
+  if (end - a.silenceFrom > seconds) {
+    seconds = end - a.silenceFrom;
+    at = a.silenceFrom;
+  }
+  return { seconds, at };
+}
+
+/**
+ * The side that started the WebSocket closing exchange: the sender of the first of the
+ * control-size records that end the record stream just before the first FIN/RST, each within
+ * closeGapS of the next (and the last within closeGapS of the FIN/RST). Null without that pattern.
+ */
+export function wsCloseInitiator(conn: Connection): 'client' | 'server' | null {
+  const a = conn.records;
+  if (conn.firstCloser === 0 || a.ringCount === 0) return null;
+  let next = conn.firstCloseTime;
+  let first = -1;
+  const oldest = Math.max(0, a.ringCount - RING);
+  for (let i = a.ringCount - 1; i >= oldest; i--) {
+    const slot = i % RING;
+    if ((a.ringKinds[slot] & IS_DATA) !== 0 || next - a.ringTimes[slot] > a.options.closeGapS) break;
+    first = slot;
+    next = a.ringTimes[slot];
+  }
+  if (first < 0) return null;
+  return (a.ringKinds[first] & FROM_CLIENT) !== 0 ? 'client' : 'server';
+}
