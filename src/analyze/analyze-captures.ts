@@ -7,7 +7,8 @@
  */
 import type { DecodedPacket } from '../decode/decoded-packet.js';
 import { finishTracker, newTracker, trackPacket } from '../track/tracker.js';
-import { summarizeConnection } from './summarize-connection.js';
+import { summarizeConnection, type SummaryContext } from './summarize-connection.js';
+import type { RecordOptions } from '../track/record-activity.js';
 import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
 import { decodeCaptures, packetWarnings } from './decode-captures.js';
 import {
@@ -24,15 +25,27 @@ export interface AnalyzeOptions {
   serverPort: number;
   /** "wscap X.Y.Z", written into the report. */
   generator: string;
+  /** Record size classes, setup window, closing-pattern gap; defaults in record-activity.ts. */
+  records?: RecordOptions;
 }
 
 /** Reads the files and builds the report. Throws CaptureFileError for a file that is not a capture. */
 export async function analyzeCaptures(paths: string[], options: AnalyzeOptions): Promise<Report> {
   const rows: ConnectionReport[] = [];
-  const tracker = newTracker({ serverPort: options.serverPort }, (conn) => rows.push(summarizeConnection(conn)));
+  // Connections that leave the table while packets still flow are closed (or replaced by a new
+  // SYN): their own times end them. Those left at the end are open until the capture ends.
+  const context: SummaryContext = { captureEnd: 0 };
+  const tracker = newTracker({ serverPort: options.serverPort, records: options.records }, (conn) =>
+    rows.push(summarizeConnection(conn, context)),
+  );
   const onTcp = (decoded: DecodedPacket, time: number): void => trackPacket(tracker, decoded, time);
   const { files, fileWarnings, counts } = await decodeCaptures(paths, onTcp);
+  context.captureEnd = counts.lastTime;
   finishTracker(tracker);
+  // The file headers are known only now: name the snap length that cut a ClientHello.
+  const snaplens = files.flatMap((f) => (f.snaplen === null ? [] : [f.snaplen]));
+  const snaplen = snaplens.length > 0 ? Math.min(...snaplens) : null;
+  for (const row of rows) if (row.tls.sniStatus === 'cut') row.tls.snaplen = snaplen;
   rows.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
 
   const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths)];

@@ -102,6 +102,7 @@ export async function decodeCaptures(paths: string[], onTcp: (decoded: DecodedPa
       isGzip: c.isGzip,
       linkTypes: c.linkTypes,
       timestampPrecision: c.precision,
+      snaplen: c.snaplen > 0 ? c.snaplen : null,
       packets: c.packets,
     })),
     fileWarnings: cursors.flatMap((c) => (c.warning ? [c.warning] : [])),

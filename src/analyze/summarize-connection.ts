@@ -10,8 +10,29 @@ import {
   EP_SYN_ACK_SENT,
   EP_SYN_SENT,
   type Connection,
+  type Endpoint,
 } from '../track/connection.js';
-import type { ClientState, CloseKind, CloseReport, ConnectionReport, ZeekConnState } from '../report/model.js';
+import { rttSummary, type TcpFlowAnalysis } from '../track/tcp-analysis.js';
+import type { TlsStream } from '../track/tls-stream.js';
+import { maxDataSilence, wsCloseInitiator } from '../track/record-activity.js';
+import type {
+  ClientState,
+  CloseKind,
+  CloseReport,
+  ConnectionReport,
+  DirectionReport,
+  RecordCounts,
+  RecordTracking,
+  TlsReport,
+  ZeekConnState,
+} from '../report/model.js';
+import { tlsAlertName, tlsVersionName } from './tls-names.js';
+
+/** What the summary needs to know about the capture as a whole. */
+export interface SummaryContext {
+  /** Time of the capture's last packet: the end of a connection still open then. */
+  captureEnd: number;
+}
 
 /** Milliseconds between two capture times, rounded to the microsecond; null if either is missing. */
 function intervalMs(from: number, to: number): number | null {
@@ -83,12 +104,74 @@ export function zeekConnState(conn: Connection): ZeekConnState {
 }
 
 function closeReport(conn: Connection, kind: CloseKind): CloseReport {
-  if (conn.firstCloser === 0) return { kind, initiator: null, at: null };
-  return { kind, initiator: conn.firstCloser === 1 ? 'client' : 'server', at: roundMicros(conn.firstCloseTime) };
+  if (conn.firstCloser === 0) return { kind, initiator: null, at: null, wsInitiator: null };
+  return {
+    kind,
+    initiator: conn.firstCloser === 1 ? 'client' : 'server',
+    at: roundMicros(conn.firstCloseTime),
+    wsInitiator: wsCloseInitiator(conn),
+  };
 }
 
-export function summarizeConnection(conn: Connection): ConnectionReport {
+function recordTracking(ep: Endpoint, stream: TlsStream): RecordTracking {
+  return ep.bytes === 0 ? 'no-data' : stream.status;
+}
+
+/** Record counts are given only for a direction followed to its end (partial counts would mislead). */
+function recordCounts(tracking: RecordTracking, control: number, data: number): RecordCounts | null {
+  return tracking === 'following' || tracking === 'no-data' ? { control, data } : null;
+}
+
+function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | null): DirectionReport {
+  return {
+    packets: ep.packets,
+    bytes: ep.bytes,
+    records,
+    retransmissions: flow.retransmissions,
+    outOfOrder: flow.outOfOrder,
+    lostSegments: flow.lostSegments,
+    dupAcks: flow.dupAcks,
+    zeroWindows: flow.zeroWindows,
+    zeroWindowProbes: flow.zeroWindowProbes,
+    keepAlives: flow.keepAlives,
+    rttMs: rttSummary(flow),
+  };
+}
+
+function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking): TlsReport {
+  const tls = conn.tls;
+  let sniStatus: TlsReport['sniStatus'] = 'not-seen';
+  if (tls.sni !== null) sniStatus = 'present';
+  else if (tls.isClientHelloCut) sniStatus = 'cut';
+  else if (tls.clientHelloTime !== 0) sniStatus = 'absent';
+  return {
+    sniStatus,
+    snaplen: null, // filled in by the pipeline once the file headers are known
+    alpnOffered: tls.alpnOffered,
+    versionsOffered: tls.versionsOffered === null ? null : tls.versionsOffered.filter((v) => !isGrease(v)).map(tlsVersionName),
+    alerts: tls.alerts.map((a) => ({
+      from: a.from,
+      level: a.level,
+      description: a.description,
+      name: tlsAlertName(a.description),
+      at: roundMicros(a.time),
+    })),
+    recordTracking: { client2server: c2s, server2client: s2c },
+  };
+}
+
+/** GREASE values (RFC 8701) are offered only to keep servers tolerant: not versions. */
+function isGrease(v: number): boolean {
+  return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
+}
+
+export function summarizeConnection(conn: Connection, context: SummaryContext): ConnectionReport {
   const kind = closeKind(conn);
+  const c2sTracking = recordTracking(conn.client, conn.clientTls);
+  const s2cTracking = recordTracking(conn.server, conn.serverTls);
+  const a = conn.records;
+  const silenceEnd = conn.firstCloser !== 0 ? conn.firstCloseTime : Math.max(context.captureEnd, conn.lastTime);
+  const silence = s2cTracking === 'following' ? maxDataSilence(conn, silenceEnd) : null;
   return {
     id: `C${conn.index}`,
     client: { ip: conn.clientIp, port: conn.clientPort },
@@ -96,13 +179,23 @@ export function summarizeConnection(conn: Connection): ConnectionReport {
     start: roundMicros(conn.firstTime),
     end: roundMicros(conn.lastTime),
     durationS: Math.round((conn.lastTime - conn.firstTime) * 1e6) / 1e6,
+    sni: conn.tls.sni,
+    alpn: conn.tls.alpn,
+    tlsVersion: conn.tls.version === null ? null : tlsVersionName(conn.tls.version),
     handshake: {
       seen: conn.synTime !== 0,
       synToSynAckMs: intervalMs(conn.synTime, conn.synAckTime),
       synAckToAckMs: intervalMs(conn.synAckTime, conn.handshakeAckTime),
+      tlsMs: intervalMs(conn.tls.clientHelloTime, conn.tls.serverHelloTime),
+      firstServerDataMs: intervalMs(conn.synTime, a.firstServerAnswerTime),
     },
-    client2server: { packets: conn.client.packets, bytes: conn.client.bytes },
-    server2client: { packets: conn.server.packets, bytes: conn.server.bytes },
+    client2server: direction(conn.client, conn.clientFlow, recordCounts(c2sTracking, a.clientControl, a.clientData)),
+    server2client: {
+      ...direction(conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData)),
+      maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
+      maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
+    },
+    tls: tlsReport(conn, c2sTracking, s2cTracking),
     close: closeReport(conn, kind),
     clientState: clientState(conn),
     zeek: { connState: zeekConnState(conn), history: conn.history },

@@ -8,11 +8,14 @@ import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from './version.js';
 import { EXIT_OK } from './exit-codes.js';
+import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
 
 export interface AnalyzeCommandOptions {
   format: string;
   out?: string;
   serverPort: string;
+  controlSize: string;
+  details?: boolean;
   color?: boolean;
 }
 
@@ -31,11 +34,21 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** Record size limit: a whole number of bytes, above a TLS record header and below the largest record. */
+function parseControlSize(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 6 || n > 16_645) {
+    throw new UsageError(`--control-size must be a number of bytes from 6 to 16645, got '${escapeTerminal(value)}'`);
+  }
+  return n;
+}
+
 export async function runAnalyze(files: string[], options: AnalyzeCommandOptions, log: Log): Promise<number> {
   const format = parseFormat(options.format, options.out);
   const serverPort = parsePort(options.serverPort);
+  const records = { ...DEFAULT_RECORD_OPTIONS, controlMaxBytes: parseControlSize(options.controlSize ?? '100') };
   const started = performance.now();
-  const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}` });
+  const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records });
   log.debug({ files, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');
   // Warnings are for the person at the terminal; --quiet (log level error) leaves only errors.
   if (log.isLevelEnabled('warn')) {
@@ -45,7 +58,7 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
     }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const chunks = format === 'json' ? renderJsonChunks(report) : [renderText(report, { color })];
+  const chunks = format === 'json' ? renderJsonChunks(report) : [renderText(report, { color, details: options.details === true })];
   writeChunks(chunks, options.out);
   return EXIT_OK;
 }

@@ -45,10 +45,14 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'auto']).default('auto'))
     .option('-o, --out <file>', 'write the report to FILE instead of stdout (format from its extension with auto)')
     .option('--server-port <port>', 'without a SYN, the side on this port is the server', '443')
+    .option('--details', 'text report: a few more lines per connection (TLS, records, RTT, counts); also on with -v')
+    .option('--control-size <bytes>', 'TLS records smaller than this (on the wire) are control-size: ping, pong, close', '100')
     .option('--color', 'force colour in the text report')
     .option('--no-color', 'no colour in the text report')
     .action(async (files: string[], options: AnalyzeCommandOptions) => {
-      const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
+      const globals = program.opts<GlobalOptions>();
+      const log = createLogger(verbosityOf(globals));
+      if (globals.verbose) options.details = true;
       try {
         exitCode = await runAnalyze(files, options, log);
       } catch (err) {

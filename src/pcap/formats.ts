@@ -216,6 +216,8 @@ function readInterface(s: CaptureState, buf: Buffer, pos: number, length: number
     at += 4 + ((optLen + 3) & ~3);
   }
   if (iface.unitsPerSecond > 1e6) s.precision = 'ns';
+  // The file's snap length is its smallest interface limit (0 in pcapng means none).
+  if (iface.snaplen > 0 && (s.snaplen === 0 || iface.snaplen < s.snaplen)) s.snaplen = iface.snaplen;
   s.interfaces.push(iface);
   noteLinkType(s, iface.linkType);
   return length;

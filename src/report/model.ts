@@ -58,6 +58,8 @@ export interface CaptureFileReport {
   /** libpcap LINKTYPE_* values of the file's interfaces. */
   linkTypes: number[];
   timestampPrecision: 'us' | 'ns';
+  /** The file's snap length (pcapng: the smallest interface limit), null when it sets none. */
+  snaplen: number | null;
   packets: number;
 }
 
@@ -117,10 +119,73 @@ export interface EndpointAddress {
   port: number;
 }
 
+/** Application-data records after the TLS handshake and the WebSocket upgrade, by size on the wire. */
+export interface RecordCounts {
+  /** Smaller than the control-size limit (default 100 bytes): pings, pongs, close frames, close_notify. */
+  control: number;
+  data: number;
+}
+
+/** RTT of this direction's data (data sent → the peer's ACK, Karn's rule), milliseconds. */
+export interface RttReport {
+  min: number | null;
+  median: number | null;
+  max: number | null;
+  samples: number;
+}
+
+/** One direction of a connection: what one side sent, and TCP's health as Wireshark defines it. */
 export interface DirectionReport {
   packets: number;
   /** TCP payload bytes on the wire (from the IP length), retransmissions included. */
   bytes: number;
+  /** null when the TLS records of this direction could not be followed (see tls.recordTracking). */
+  records: RecordCounts | null;
+  /** tcp.analysis.retransmission + fast_retransmission frames. */
+  retransmissions: number;
+  outOfOrder: number;
+  lostSegments: number;
+  dupAcks: number;
+  zeroWindows: number;
+  zeroWindowProbes: number;
+  keepAlives: number;
+  rttMs: RttReport;
+}
+
+export interface ServerDirectionReport extends DirectionReport {
+  /** Longest time with no data-size record from the server while the connection was open; null when not followed. */
+  maxDataSilenceS: number | null;
+  /** When that silence began (epoch seconds), or null. */
+  maxDataSilenceAt: number | null;
+}
+
+/**
+ * Why a direction's TLS records are (not) followed: following (to the end), not-tls (the stream
+ * does not start with a TLS record), gap (data missing from the capture), truncated (snap length
+ * cut a record header), midstream (no record boundary found after a capture that began mid-stream).
+ */
+export type RecordTracking = 'following' | 'not-tls' | 'gap' | 'truncated' | 'midstream' | 'no-data';
+
+export interface TlsAlertReport {
+  from: Side;
+  level: number;
+  /** RFC 8446 AlertDescription number, and its name when known. */
+  description: number;
+  name: string | null;
+  at: number;
+}
+
+/** TLS details beyond the headline fields (sni, alpn, tlsVersion). */
+export interface TlsReport {
+  /** present, absent (ClientHello without server_name), cut (snap length cut the ClientHello), not-seen. */
+  sniStatus: 'present' | 'absent' | 'cut' | 'not-seen';
+  /** Snap length of the capture when sniStatus is "cut", else null. */
+  snaplen: number | null;
+  alpnOffered: string[] | null;
+  /** Versions the client offered, e.g. "TLS 1.3". */
+  versionsOffered: string[] | null;
+  alerts: TlsAlertReport[];
+  recordTracking: { client2server: RecordTracking; server2client: RecordTracking };
 }
 
 export interface HandshakeReport {
@@ -128,6 +193,10 @@ export interface HandshakeReport {
   seen: boolean;
   synToSynAckMs: number | null;
   synAckToAckMs: number | null;
+  /** ClientHello → ServerHello (record starts), ms. */
+  tlsMs: number | null;
+  /** SYN → the server's first application-data record after the upgrade request (what the agent waits for), ms. */
+  firstServerDataMs: number | null;
 }
 
 export interface CloseReport {
@@ -136,6 +205,12 @@ export interface CloseReport {
   initiator: Side | null;
   /** Time of that first FIN or RST, epoch seconds. */
   at: number | null;
+  /**
+   * The side that sent the first of the control-size records (close frame, close_notify) that end
+   * the stream just before the TCP close; null when that pattern is not there. Often not `initiator`:
+   * RFC 6455 has the server close TCP first whoever started the WebSocket close.
+   */
+  wsInitiator: Side | null;
 }
 
 export interface ConnectionReport {
@@ -146,9 +221,16 @@ export interface ConnectionReport {
   start: number;
   end: number;
   durationS: number;
+  /** server_name from the ClientHello; null when absent, cut or not seen (tls.sniStatus says which). */
+  sni: string | null;
+  /** ALPN protocol the server selected, or null. */
+  alpn: string | null;
+  /** Negotiated TLS version ("TLS 1.3"), or null when the ServerHello was not seen. */
+  tlsVersion: string | null;
   handshake: HandshakeReport;
   client2server: DirectionReport;
-  server2client: DirectionReport;
+  server2client: ServerDirectionReport;
+  tls: TlsReport;
   close: CloseReport;
   clientState: ClientState;
   zeek: { connState: ZeekConnState; history: string };
