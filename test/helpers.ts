@@ -23,6 +23,22 @@ export interface ExpectedConnection {
   c2sBytes: number;
   s2cPackets: number;
   s2cBytes: number;
+  /** TLS and record values (expected.py, from tshark's TLS fields); absent in older expectation files. */
+  sni?: string | null;
+  sniCut?: boolean;
+  alpnOffered?: string[] | null;
+  alpn?: string | null;
+  versionsOffered?: number[] | null;
+  tlsVersion?: string | null;
+  tlsMs?: number | null;
+  firstServerDataMs?: number | null;
+  c2sRecords?: { control: number; data: number } | null;
+  s2cRecords?: { control: number; data: number } | null;
+  maxDataSilenceS?: number | null;
+  maxDataSilenceAt?: number | null;
+  wsInitiator?: string | null;
+  /** tshark's tcp.analysis flags per direction: c2sRetransmissions, s2cDupAcks, ... */
+  [health: `${'c2s' | 's2c'}${string}`]: unknown;
 }
 
 export interface Expected {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { endpoint, loadExpectations } from '../helpers.js';
 import type { Report } from '../../src/report/model.js';
+import { tlsVersionName } from '../../src/analyze/tls-names.js';
 
 const expectations = loadExpectations();
 
@@ -97,6 +98,70 @@ describe('fixtures match their expected values', () => {
             clientState: c.clientState,
             zeekConnState: c.zeekConnState,
             zeekHistory: c.zeekHistory,
+          }));
+          expect(got).toEqual(want);
+        });
+      }
+
+      const withTls = exp.connections.filter((c) => c.sni !== undefined);
+      if (withTls.length > 0) {
+        it('reads SNI, ALPN, versions and TLS timings from the cleartext handshake', () => {
+          const got = report.connections.map((c) => ({
+            id: c.id,
+            sni: c.sni,
+            sniCut: c.tls.sniStatus === 'cut',
+            alpnOffered: c.tls.alpnOffered,
+            alpn: c.alpn,
+            versionsOffered: c.tls.versionsOffered,
+            tlsVersion: c.tlsVersion,
+            tlsMs: c.handshake.tlsMs,
+            firstServerDataMs: c.handshake.firstServerDataMs,
+          }));
+          const want = exp.connections.map((c) => ({
+            id: c.id,
+            sni: c.sni,
+            sniCut: c.sniCut,
+            alpnOffered: c.alpnOffered,
+            alpn: c.alpn,
+            versionsOffered: c.versionsOffered === null || c.versionsOffered === undefined ? null : c.versionsOffered.map(tlsVersionName),
+            tlsVersion: c.tlsVersion,
+            tlsMs: c.tlsMs,
+            firstServerDataMs: c.firstServerDataMs,
+          }));
+          expect(got).toEqual(want);
+        });
+
+        it('classifies records, measures the server’s data silence and finds the WebSocket closer', () => {
+          const got = report.connections.map((c) => ({
+            id: c.id,
+            c2sRecords: c.client2server.records,
+            s2cRecords: c.server2client.records,
+            maxDataSilenceS: c.server2client.maxDataSilenceS,
+            maxDataSilenceAt: c.server2client.maxDataSilenceAt,
+            wsInitiator: c.close.wsInitiator,
+          }));
+          const want = exp.connections.map((c) => ({
+            id: c.id,
+            c2sRecords: c.c2sRecords,
+            s2cRecords: c.s2cRecords,
+            maxDataSilenceS: c.maxDataSilenceS,
+            maxDataSilenceAt: c.maxDataSilenceAt,
+            wsInitiator: c.wsInitiator,
+          }));
+          expect(got).toEqual(want);
+        });
+
+        it('counts retransmissions, duplicate ACKs and zero windows as tshark flags them', () => {
+          const counters = ['Retransmissions', 'OutOfOrder', 'LostSegments', 'DupAcks', 'ZeroWindows', 'ZeroWindowProbes', 'KeepAlives'] as const;
+          const key = (name: (typeof counters)[number]): keyof Report['connections'][number]['client2server'] =>
+            (name[0].toLowerCase() + name.slice(1)) as keyof Report['connections'][number]['client2server'];
+          const got = report.connections.map((c) => ({
+            id: c.id,
+            ...Object.fromEntries(counters.flatMap((n) => [[`c2s${n}`, c.client2server[key(n)]], [`s2c${n}`, c.server2client[key(n)]]])),
+          }));
+          const want = exp.connections.map((c) => ({
+            id: c.id,
+            ...Object.fromEntries(counters.flatMap((n) => [[`c2s${n}`, c[`c2s${n}`]], [`s2c${n}`, c[`s2c${n}`]]])),
           }));
           expect(got).toEqual(want);
         });

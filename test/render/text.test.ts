@@ -9,7 +9,7 @@ function report(path: string): Report {
     schemaVersion: 1,
     generator: 'wscap 0.0.0',
     capture: {
-      files: [{ path, format: 'pcap', isGzip: false, linkTypes: [1], timestampPrecision: 'us', packets: 0 }],
+      files: [{ path, format: 'pcap', isGzip: false, linkTypes: [1], timestampPrecision: 'us', snaplen: 262144, packets: 0 }],
       recording: null,
       packets: 0,
       tcpPackets: 0,
