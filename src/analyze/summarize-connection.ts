@@ -119,7 +119,7 @@ function recordTracking(ep: Endpoint, stream: TlsStream): RecordTracking {
 
 /** Record counts are given only for a direction followed to its end (partial counts would mislead). */
 function recordCounts(tracking: RecordTracking, control: number, data: number): RecordCounts | null {
-  return tracking === 'following' || tracking === 'no-data' ? { control, data } : null;
+  return tracking === 'following' ? { control, data } : null;
 }
 
 function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | null): DirectionReport {

@@ -22,14 +22,23 @@ export interface RecordOptions {
   controlMaxBytes: number;
   /** Server records starting within this long after its first answer to the upgrade request are setup. */
   setupWindowS: number;
-  /** The closing exchange: control-size records each at most this far apart, ending this close to the first FIN/RST. */
+  /**
+   * The closing exchange: control-size records each at most this far apart (or twice the handshake
+   * round trip, if longer: an answer to a close frame takes a round trip wherever the capture was
+   * taken), the last one this close to the first FIN/RST.
+   */
   closeGapS: number;
 }
 
-export const DEFAULT_RECORD_OPTIONS: RecordOptions = { controlMaxBytes: 100, setupWindowS: 0.05, closeGapS: 1 };
+export const DEFAULT_RECORD_OPTIONS: RecordOptions = { controlMaxBytes: 100, setupWindowS: 0.05, closeGapS: 0.2 };
 
 /** Ring of the last RING records before the TCP close: enough for close, reply and two close_notify. */
 const RING = 8;
+/**
+ * Server data-record times are kept this many deep, sorted, before their gaps are measured: records
+ * released after a retransmission fills a hole arrive later than records captured after them.
+ */
+const PENDING = 16;
 const FROM_CLIENT = 1;
 const IS_DATA = 2;
 
@@ -51,6 +60,10 @@ export interface RecordActivity {
   silenceFrom: number;
   maxSilenceS: number;
   maxSilenceAt: number;
+  /** The latest server data-record times not yet measured, sorted: a ring of PENDING (allocated on first use). */
+  pending: Float64Array | null;
+  pendingHead: number;
+  pendingCount: number;
   /** The last records before the first FIN/RST: time, and side | class bits. */
   ringTimes: Float64Array;
   ringKinds: Uint8Array;
@@ -72,6 +85,9 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
     silenceFrom: 0,
     maxSilenceS: 0,
     maxSilenceAt: 0,
+    pending: null,
+    pendingHead: 0,
+    pendingCount: 0,
     ringTimes: new Float64Array(RING),
     ringKinds: new Uint8Array(RING),
     ringCount: 0,
@@ -108,15 +124,14 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
     }
   }
   const isData = size >= a.options.controlMaxBytes;
+  // Without the upgrade in the capture (midstream), silence counts from the first packet.
+  if (!isClient && a.silenceFrom === 0) a.silenceFrom = conn.firstTime;
   if (isClient) {
     if (isData) a.clientData++;
     else a.clientControl++;
   } else if (isData) {
     a.serverData++;
-    // Without the upgrade in the capture (midstream), silence counts from the first packet.
-    if (a.silenceFrom === 0) a.silenceFrom = conn.firstTime;
-    closeSilence(a, t);
-    a.silenceFrom = t;
+    addDataTime(a, t);
   } else {
     a.serverControl++;
   }
@@ -128,30 +143,54 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
   }
 }
 
-function closeSilence(a: RecordActivity, t: number): void {
-  if (a.silenceFrom === 0) return;
+/** Inserts a data-record time into the sorted pending ring; the oldest leaves it measured. */
+function addDataTime(a: RecordActivity, t: number): void {
+  const ring = (a.pending ??= new Float64Array(PENDING));
+  if (a.pendingCount === PENDING) {
+    const oldest = ring[a.pendingHead];
+    if (t <= oldest) return; // older than the whole window: it would split a measured gap (not kept)
+    measureSilence(a, oldest);
+    a.pendingHead = (a.pendingHead + 1) % PENDING;
+    a.pendingCount--;
+  }
+  // Insertion sort from the newest end: in order (the usual case) it stops at once.
+  let i = a.pendingCount;
+  while (i > 0) {
+    const prev = ring[(a.pendingHead + i - 1) % PENDING];
+    if (prev <= t) break;
+    ring[(a.pendingHead + i) % PENDING] = prev;
+    i--;
+  }
+  ring[(a.pendingHead + i) % PENDING] = t;
+  a.pendingCount++;
+}
+
+/** Ends the current silence at t (the next data record) and keeps it when it is the longest. */
+function measureSilence(a: RecordActivity, t: number): void {
   const length = t - a.silenceFrom;
   if (length > a.maxSilenceS) {
     a.maxSilenceS = length;
     a.maxSilenceAt = a.silenceFrom;
   }
+  a.silenceFrom = t;
 }
 
 /**
  * The longest time the server sent no data-size record while the connection was open, up to
- * `end` (its first FIN/RST, or the end of the capture). Null when the stream was never followed
- * to the end of the upgrade.
+ * `end` (its first FIN/RST, or the end of the capture); the earliest of equally long ones. Null
+ * when the stream was never followed to the end of the upgrade. Measures the pending times: call
+ * it once, when the connection is finished.
  */
 export function maxDataSilence(conn: Connection, end: number): { seconds: number; at: number } | null {
   const a = conn.records;
   if (a.silenceFrom === 0) return null;
-  let seconds = a.maxSilenceS;
-  let at = a.maxSilenceAt;
-  if (end - a.silenceFrom > seconds) {
-    seconds = end - a.silenceFrom;
-    at = a.silenceFrom;
+  for (; a.pendingCount > 0; a.pendingCount--) {
+    const t = a.pending![a.pendingHead];
+    a.pendingHead = (a.pendingHead + 1) % PENDING;
+    if (t <= end) measureSilence(a, t);
   }
-  return { seconds, at };
+  measureSilence(a, Math.max(end, a.silenceFrom));
+  return { seconds: a.maxSilenceS, at: a.maxSilenceAt };
 }
 
 /**
@@ -162,12 +201,14 @@ export function maxDataSilence(conn: Connection, end: number): { seconds: number
 export function wsCloseInitiator(conn: Connection): 'client' | 'server' | null {
   const a = conn.records;
   if (conn.firstCloser === 0 || a.ringCount === 0) return null;
+  const handshakeRtt = conn.synTime !== 0 && conn.handshakeAckTime !== 0 ? conn.handshakeAckTime - conn.synTime : 0;
+  const gap = Math.max(a.options.closeGapS, 2 * handshakeRtt);
   let next = conn.firstCloseTime;
   let first = -1;
   const oldest = Math.max(0, a.ringCount - RING);
   for (let i = a.ringCount - 1; i >= oldest; i--) {
     const slot = i % RING;
-    if ((a.ringKinds[slot] & IS_DATA) !== 0 || next - a.ringTimes[slot] > a.options.closeGapS) break;
+    if ((a.ringKinds[slot] & IS_DATA) !== 0 || next - a.ringTimes[slot] > gap) break;
     first = slot;
     next = a.ringTimes[slot];
   }

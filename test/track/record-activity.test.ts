@@ -24,6 +24,8 @@ function connection(version: number | null = TLS_1_3): Connection {
   tls.version = version;
   return {
     firstTime: 100,
+    synTime: 0,
+    handshakeAckTime: 0,
     firstCloser: 0,
     firstCloseTime: 0,
     tls,
@@ -104,6 +106,32 @@ describe('server data silence', () => {
     expect(maxDataSilence(conn, 107)).toEqual({ seconds: 5, at: 100.5 });
   });
 
+  it('measures gaps in time order when a retransmission releases records captured earlier', () => {
+    const conn = connection();
+    handshake(conn);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.1);
+    // 100.2 was lost; its retransmission at 100.5 fills the hole and releases 100.3 and 100.4.
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.5);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.3);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.4);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.6);
+    close(conn, 1, 100.65);
+    const silence = maxDataSilence(conn, 100.65);
+    expect(silence?.at).toBe(100.1);
+    expect(silence?.seconds).toBeCloseTo(0.2, 9);
+  });
+
+  it('ignores data records after the first FIN or RST', () => {
+    const conn = connection();
+    handshake(conn);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 100.3);
+    close(conn, 1, 101);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 315, 104);
+    const silence = maxDataSilence(conn, 101);
+    expect(silence?.at).toBe(100.3);
+    expect(silence?.seconds).toBeCloseTo(0.7, 9);
+  });
+
   it('runs to the end when the stream never sends data (pings only)', () => {
     const conn = connection();
     handshake(conn);
@@ -140,6 +168,20 @@ describe('WebSocket closer', () => {
     expect(wsCloseInitiator(conn)).toBe('client');
   });
 
+  it('is the client when pings come every second and the agent closes right after one', () => {
+    const conn = connection();
+    handshake(conn);
+    for (let t = 101.032; t < 105; t += 1) {
+      onTlsRecord(conn, S, TLS_APPLICATION_DATA, 24, t);
+      onTlsRecord(conn, C, TLS_APPLICATION_DATA, 28, t + 0.002);
+    }
+    onTlsRecord(conn, C, TLS_APPLICATION_DATA, 30, 104.9);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 26, 104.901);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 24, 104.902);
+    close(conn, 2, 104.903);
+    expect(wsCloseInitiator(conn)).toBe('client');
+  });
+
   it('is the server when it sends the close frame first, even with the client FIN first', () => {
     const conn = flowing();
     onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.0);
@@ -161,6 +203,17 @@ describe('WebSocket closer', () => {
     onTlsRecord(conn, C, TLS_APPLICATION_DATA, 28, 102.037);
     close(conn, 2, 103.5);
     expect(wsCloseInitiator(conn)).toBeNull();
+  });
+
+  it('waits twice the handshake round trip for an answer over a slow path', () => {
+    const conn = flowing();
+    onTlsRecord(conn, C, TLS_APPLICATION_DATA, 34, 103.0); // the agent's close frame
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.3); // answered 300 ms later (RTT 250 ms)
+    close(conn, 2, 103.301);
+    expect(wsCloseInitiator(conn)).toBe('server'); // 0.3 s > the 0.2 s floor
+    conn.synTime = 100;
+    conn.handshakeAckTime = 100.25;
+    expect(wsCloseInitiator(conn)).toBe('client');
   });
 
   it('ignores records after the first FIN', () => {
