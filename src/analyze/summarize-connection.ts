@@ -22,6 +22,7 @@ import type {
   ConnectionReport,
   DirectionReport,
   RecordCounts,
+  ServerDirectionReport,
   RecordTracking,
   TlsReport,
   ZeekConnState,
@@ -138,6 +139,43 @@ function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | 
   };
 }
 
+/** The server's direction: the same fields, then its data silence (one literal: one object shape). */
+function serverDirection(
+  ep: Endpoint,
+  flow: TcpFlowAnalysis,
+  records: RecordCounts | null,
+  silence: { seconds: number; at: number } | null,
+): ServerDirectionReport {
+  return {
+    packets: ep.packets,
+    bytes: ep.bytes,
+    records,
+    retransmissions: flow.retransmissions,
+    outOfOrder: flow.outOfOrder,
+    lostSegments: flow.lostSegments,
+    dupAcks: flow.dupAcks,
+    zeroWindows: flow.zeroWindows,
+    zeroWindowProbes: flow.zeroWindowProbes,
+    keepAlives: flow.keepAlives,
+    rttMs: rttSummary(flow),
+    maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
+    maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
+  };
+}
+
+/** Offered-version lists repeat (every connection of one client offers the same): one array per list. */
+const versionLists = new Map<string, string[]>();
+
+function versionNames(versions: number[]): string[] {
+  const key = versions.join(',');
+  let names = versionLists.get(key);
+  if (names === undefined) {
+    names = versions.filter((v) => !isGrease(v)).map(tlsVersionName);
+    if (versionLists.size < 1000) versionLists.set(key, names);
+  }
+  return names;
+}
+
 function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking): TlsReport {
   const tls = conn.tls;
   let sniStatus: TlsReport['sniStatus'] = 'not-seen';
@@ -148,8 +186,8 @@ function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking): 
     sniStatus,
     snaplen: null, // filled in by the pipeline once the file headers are known
     alpnOffered: tls.alpnOffered,
-    versionsOffered: tls.versionsOffered === null ? null : tls.versionsOffered.filter((v) => !isGrease(v)).map(tlsVersionName),
-    alerts: tls.alerts.map((a) => ({
+    versionsOffered: tls.versionsOffered === null ? null : versionNames(tls.versionsOffered),
+    alerts: tls.alerts.length === 0 ? [] : tls.alerts.map((a) => ({
       from: a.from,
       level: a.level,
       description: a.description,
@@ -190,11 +228,7 @@ export function summarizeConnection(conn: Connection, context: SummaryContext): 
       firstServerDataMs: intervalMs(conn.synTime, a.firstServerAnswerTime),
     },
     client2server: direction(conn.client, conn.clientFlow, recordCounts(c2sTracking, a.clientControl, a.clientData)),
-    server2client: {
-      ...direction(conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData)),
-      maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
-      maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
-    },
+    server2client: serverDirection(conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData), silence),
     tls: tlsReport(conn, c2sTracking, s2cTracking),
     close: closeReport(conn, kind),
     clientState: clientState(conn),

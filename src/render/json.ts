@@ -1,16 +1,22 @@
 /**
  * \summary: JSON renderer: the report model as it is (the schemaVersion 1 contract).
  *
- * `renderJsonChunks` yields the same text as `JSON.stringify(report, null, 2)` one connection at
- * a time, so a report of tens of thousands of connections is never one huge string in memory.
+ * The head (capture, summary) is indented two spaces; each connection is one line, so a report of
+ * tens of thousands of connections stays small, quick to write and easy to grep, and is never one
+ * huge string in memory: rows are stringified and yielded a batch at a time. `JSON.parse` of the
+ * text gives the report back exactly.
  */
 import type { Report } from '../report/model.js';
 
 const EMPTY_CONNECTIONS = '"connections": []';
-const WRAPPER_HEAD = '{\n  "connections": [\n';
-const WRAPPER_TAIL = '\n  ]\n}';
 /** Connections per JSON.stringify call: large enough to be fast, small enough to stay small. */
 const BATCH = 512;
+/**
+ * Where one row ends and the next begins in a stringified array of rows. It cannot occur inside a
+ * string value: JSON escapes every quote there.
+ */
+const ROW_JOINT = '},{"id":';
+const ROW_JOINT_LINES = '},\n    {"id":';
 
 export function* renderJsonChunks(report: Report): Generator<string> {
   const head = JSON.stringify({ ...report, connections: [] }, null, 2);
@@ -22,10 +28,8 @@ export function* renderJsonChunks(report: Report): Generator<string> {
   yield `${head.slice(0, at)}"connections": [\n`;
   const all = report.connections;
   for (let start = 0; start < all.length; start += BATCH) {
-    // Stringified inside a wrapper, the rows come out already indented for their depth in the
-    // report; only the wrapper's first and last lines are cut off.
-    const text = JSON.stringify({ connections: all.slice(start, start + BATCH) }, null, 2);
-    const rows = text.slice(WRAPPER_HEAD.length, text.length - WRAPPER_TAIL.length);
+    const text = JSON.stringify(all.slice(start, start + BATCH));
+    const rows = `    ${text.slice(1, -1).split(ROW_JOINT).join(ROW_JOINT_LINES)}`;
     yield start + BATCH >= all.length ? `${rows}\n` : `${rows},\n`;
   }
   yield `  ]${head.slice(at + EMPTY_CONNECTIONS.length)}\n`;

@@ -33,12 +33,12 @@ export interface RecordOptions {
 export const DEFAULT_RECORD_OPTIONS: RecordOptions = { controlMaxBytes: 100, setupWindowS: 0.05, closeGapS: 0.2 };
 
 /** Ring of the last RING records before the TCP close: enough for close, reply and two close_notify. */
-const RING = 8;
+const RING = 8; // the literal arrays in newRecordActivity have this length
 /**
  * Server data-record times are kept this many deep, sorted, before their gaps are measured: records
  * released after a retransmission fills a hole arrive later than records captured after them.
  */
-const PENDING = 16;
+const PENDING = 16; // the literal array in addDataTime has this length
 const FROM_CLIENT = 1;
 const IS_DATA = 2;
 
@@ -61,12 +61,12 @@ export interface RecordActivity {
   maxSilenceS: number;
   maxSilenceAt: number;
   /** The latest server data-record times not yet measured, sorted: a ring of PENDING (allocated on first use). */
-  pending: Float64Array | null;
+  pending: number[] | null;
   pendingHead: number;
   pendingCount: number;
-  /** The last records before the first FIN/RST: time, and side | class bits. */
-  ringTimes: Float64Array;
-  ringKinds: Uint8Array;
+  /** The last records before the first FIN/RST: time, and side | class bits (plain arrays: cheaper to make than typed ones). */
+  ringTimes: number[];
+  ringKinds: number[];
   ringCount: number;
 }
 
@@ -88,8 +88,8 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
     pending: null,
     pendingHead: 0,
     pendingCount: 0,
-    ringTimes: new Float64Array(RING),
-    ringKinds: new Uint8Array(RING),
+    ringTimes: [0, 0, 0, 0, 0, 0, 0, 0],
+    ringKinds: [0, 0, 0, 0, 0, 0, 0, 0],
     ringCount: 0,
   };
 }
@@ -145,7 +145,7 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
 
 /** Inserts a data-record time into the sorted pending ring; the oldest leaves it measured. */
 function addDataTime(a: RecordActivity, t: number): void {
-  const ring = (a.pending ??= new Float64Array(PENDING));
+  const ring = (a.pending ??= [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   if (a.pendingCount === PENDING) {
     const oldest = ring[a.pendingHead];
     if (t <= oldest) return; // older than the whole window: it would split a measured gap (not kept)
