@@ -5,7 +5,7 @@
  * tls-stream.ts calls onTlsRecord once per record header, in stream order per direction. Records
  * of the TLS handshake and of the WebSocket upgrade are set apart ("setup") so that a stream which
  * only ever carries pings shows no data-size record at all. State is per connection: counters, a
- * few times and a ring of the last few records (for the closing pattern), never per record.
+ * few times and a small window of recent data-record times, never per record.
  */
 import type { Connection } from './connection.js';
 
@@ -32,15 +32,12 @@ export interface RecordOptions {
 
 export const DEFAULT_RECORD_OPTIONS: RecordOptions = { controlMaxBytes: 100, setupWindowS: 0.05, closeGapS: 0.2 };
 
-/** Ring of the last RING records before the TCP close: enough for close, reply and two close_notify. */
-const RING = 8; // the literal arrays in newRecordActivity have this length
 /**
  * Server data-record times are kept this many deep, sorted, before their gaps are measured: records
  * released after a retransmission fills a hole arrive later than records captured after them.
  */
-const PENDING = 16; // the literal array in addDataTime has this length
-const FROM_CLIENT = 1;
-const IS_DATA = 2;
+const PENDING = 16; // a power of two (indexes wrap with & PENDING_MASK); the literal array in addDataTime has this length
+const PENDING_MASK = PENDING - 1;
 
 export interface RecordActivity {
   options: RecordOptions;
@@ -64,10 +61,14 @@ export interface RecordActivity {
   pending: number[] | null;
   pendingHead: number;
   pendingCount: number;
-  /** The last records before the first FIN/RST: time, and side | class bits (plain arrays: cheaper to make than typed ones). */
-  ringTimes: number[];
-  ringKinds: number[];
-  ringCount: number;
+  /**
+   * The run of control-size records that ends the record stream so far (before the first FIN/RST):
+   * when it began (0: the last record was data-size, or none yet), who sent its first record, and
+   * the time of the latest record of either class.
+   */
+  closingRunFrom: number;
+  isClosingRunFromClient: boolean;
+  lastRecordTime: number;
 }
 
 export function newRecordActivity(options: RecordOptions): RecordActivity {
@@ -88,9 +89,9 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
     pending: null,
     pendingHead: 0,
     pendingCount: 0,
-    ringTimes: [0, 0, 0, 0, 0, 0, 0, 0],
-    ringKinds: [0, 0, 0, 0, 0, 0, 0, 0],
-    ringCount: 0,
+    closingRunFrom: 0,
+    isClosingRunFromClient: false,
+    lastRecordTime: 0,
   };
 }
 
@@ -136,11 +137,19 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
     a.serverControl++;
   }
   if (conn.firstCloser === 0 || t < conn.firstCloseTime) {
-    const slot = a.ringCount % RING;
-    a.ringTimes[slot] = t;
-    a.ringKinds[slot] = (isClient ? FROM_CLIENT : 0) | (isData ? IS_DATA : 0);
-    a.ringCount++;
+    if (isData) a.closingRunFrom = 0;
+    else if (a.closingRunFrom === 0 || t - a.lastRecordTime > closeGap(conn)) {
+      a.closingRunFrom = t;
+      a.isClosingRunFromClient = isClient;
+    }
+    a.lastRecordTime = t;
   }
+}
+
+/** How far apart the records of a closing exchange may be (RecordOptions.closeGapS). */
+function closeGap(conn: Connection): number {
+  const handshakeRtt = conn.synTime !== 0 && conn.handshakeAckTime !== 0 ? conn.handshakeAckTime - conn.synTime : 0;
+  return Math.max(conn.records.options.closeGapS, 2 * handshakeRtt);
 }
 
 /** Inserts a data-record time into the sorted pending ring; the oldest leaves it measured. */
@@ -150,18 +159,18 @@ function addDataTime(a: RecordActivity, t: number): void {
     const oldest = ring[a.pendingHead];
     if (t <= oldest) return; // older than the whole window: it would split a measured gap (not kept)
     measureSilence(a, oldest);
-    a.pendingHead = (a.pendingHead + 1) % PENDING;
+    a.pendingHead = (a.pendingHead + 1) & PENDING_MASK;
     a.pendingCount--;
   }
   // Insertion sort from the newest end: in order (the usual case) it stops at once.
   let i = a.pendingCount;
   while (i > 0) {
-    const prev = ring[(a.pendingHead + i - 1) % PENDING];
+    const prev = ring[(a.pendingHead + i - 1) & PENDING_MASK];
     if (prev <= t) break;
-    ring[(a.pendingHead + i) % PENDING] = prev;
+    ring[(a.pendingHead + i) & PENDING_MASK] = prev;
     i--;
   }
-  ring[(a.pendingHead + i) % PENDING] = t;
+  ring[(a.pendingHead + i) & PENDING_MASK] = t;
   a.pendingCount++;
 }
 
@@ -186,7 +195,7 @@ export function maxDataSilence(conn: Connection, end: number): { seconds: number
   if (a.silenceFrom === 0) return null;
   for (; a.pendingCount > 0; a.pendingCount--) {
     const t = a.pending![a.pendingHead];
-    a.pendingHead = (a.pendingHead + 1) % PENDING;
+    a.pendingHead = (a.pendingHead + 1) & PENDING_MASK;
     if (t <= end) measureSilence(a, t);
   }
   measureSilence(a, Math.max(end, a.silenceFrom));
@@ -200,18 +209,7 @@ export function maxDataSilence(conn: Connection, end: number): { seconds: number
  */
 export function wsCloseInitiator(conn: Connection): 'client' | 'server' | null {
   const a = conn.records;
-  if (conn.firstCloser === 0 || a.ringCount === 0) return null;
-  const handshakeRtt = conn.synTime !== 0 && conn.handshakeAckTime !== 0 ? conn.handshakeAckTime - conn.synTime : 0;
-  const gap = Math.max(a.options.closeGapS, 2 * handshakeRtt);
-  let next = conn.firstCloseTime;
-  let first = -1;
-  const oldest = Math.max(0, a.ringCount - RING);
-  for (let i = a.ringCount - 1; i >= oldest; i--) {
-    const slot = i % RING;
-    if ((a.ringKinds[slot] & IS_DATA) !== 0 || next - a.ringTimes[slot] > gap) break;
-    first = slot;
-    next = a.ringTimes[slot];
-  }
-  if (first < 0) return null;
-  return (a.ringKinds[first] & FROM_CLIENT) !== 0 ? 'client' : 'server';
+  if (conn.firstCloser === 0 || a.closingRunFrom === 0) return null;
+  if (conn.firstCloseTime - a.lastRecordTime > closeGap(conn)) return null;
+  return a.isClosingRunFromClient ? 'client' : 'server';
 }

@@ -206,14 +206,17 @@ describe('WebSocket closer', () => {
   });
 
   it('waits twice the handshake round trip for an answer over a slow path', () => {
-    const conn = flowing();
-    onTlsRecord(conn, C, TLS_APPLICATION_DATA, 34, 103.0); // the agent's close frame
-    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.3); // answered 300 ms later (RTT 250 ms)
-    close(conn, 2, 103.301);
-    expect(wsCloseInitiator(conn)).toBe('server'); // 0.3 s > the 0.2 s floor
-    conn.synTime = 100;
-    conn.handshakeAckTime = 100.25;
-    expect(wsCloseInitiator(conn)).toBe('client');
+    const closeOverSlowPath = (handshakeRttS: number): Connection => {
+      const conn = flowing();
+      conn.synTime = 100;
+      conn.handshakeAckTime = 100 + handshakeRttS;
+      onTlsRecord(conn, C, TLS_APPLICATION_DATA, 34, 103.0); // the agent's close frame
+      onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.3); // answered 300 ms later
+      close(conn, 2, 103.301);
+      return conn;
+    };
+    expect(wsCloseInitiator(closeOverSlowPath(0.001))).toBe('server'); // 0.3 s > the 0.2 s floor
+    expect(wsCloseInitiator(closeOverSlowPath(0.25))).toBe('client'); // within 2 × 250 ms
   });
 
   it('ignores records after the first FIN', () => {
@@ -223,11 +226,18 @@ describe('WebSocket closer', () => {
     expect(wsCloseInitiator(conn)).toBeNull();
   });
 
-  it('follows a closing run longer than the ring only as far as the ring reaches', () => {
+  it('follows a long closing run back to its first record', () => {
     const conn = flowing();
-    for (let i = 0; i < 12; i++) onTlsRecord(conn, i % 2 === 0 ? C : S, TLS_APPLICATION_DATA, 30, 103 + i * 0.1);
-    close(conn, 2, 104.2);
-    // The ring keeps the last 8 records (i = 4..11); the earliest of those is the client's.
-    expect(wsCloseInitiator(conn)).toBe('client');
+    for (let i = 0; i < 12; i++) onTlsRecord(conn, i % 2 === 0 ? S : C, TLS_APPLICATION_DATA, 30, 103 + i * 0.1);
+    close(conn, 1, 104.2);
+    expect(wsCloseInitiator(conn)).toBe('server');
+  });
+
+  it('is null when the FIN comes long after the last control record', () => {
+    const conn = flowing();
+    onTlsRecord(conn, C, TLS_APPLICATION_DATA, 34, 103.0);
+    onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.001);
+    close(conn, 2, 103.5);
+    expect(wsCloseInitiator(conn)).toBeNull();
   });
 });
