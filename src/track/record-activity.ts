@@ -69,6 +69,8 @@ export interface RecordActivity {
   closingRunFrom: number;
   isClosingRunFromClient: boolean;
   lastRecordTime: number;
+  /** The closing gap for this connection (closeGap()), worked out at its first classified record. */
+  closeGapS: number;
 }
 
 export function newRecordActivity(options: RecordOptions): RecordActivity {
@@ -92,6 +94,7 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
     closingRunFrom: 0,
     isClosingRunFromClient: false,
     lastRecordTime: 0,
+    closeGapS: -1,
   };
 }
 
@@ -125,6 +128,8 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
     }
   }
   const isData = size >= a.options.controlMaxBytes;
+  // The handshake is over by the first classified record: its round trip is known.
+  if (a.closeGapS < 0) a.closeGapS = closeGap(conn);
   // Without the upgrade in the capture (midstream), silence counts from the first packet.
   if (!isClient && a.silenceFrom === 0) a.silenceFrom = conn.firstTime;
   if (isClient) {
@@ -138,7 +143,7 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
   }
   if (conn.firstCloser === 0 || t < conn.firstCloseTime) {
     if (isData) a.closingRunFrom = 0;
-    else if (a.closingRunFrom === 0 || t - a.lastRecordTime > closeGap(conn)) {
+    else if (a.closingRunFrom === 0 || t - a.lastRecordTime > a.closeGapS) {
       a.closingRunFrom = t;
       a.isClosingRunFromClient = isClient;
     }
@@ -193,13 +198,31 @@ function measureSilence(a: RecordActivity, t: number): void {
 export function maxDataSilence(conn: Connection, end: number): { seconds: number; at: number } | null {
   const a = conn.records;
   if (a.silenceFrom === 0) return null;
-  for (; a.pendingCount > 0; a.pendingCount--) {
-    const t = a.pending![a.pendingHead];
-    a.pendingHead = (a.pendingHead + 1) & PENDING_MASK;
-    if (t <= end) measureSilence(a, t);
+  // Locals, written back once: this runs once per connection over up to PENDING times.
+  let from = a.silenceFrom;
+  let longest = a.maxSilenceS;
+  let at = a.maxSilenceAt;
+  const ring = a.pending;
+  if (ring !== null) {
+    for (let i = 0; i < a.pendingCount; i++) {
+      const t = ring[(a.pendingHead + i) & PENDING_MASK];
+      if (t > end) break; // sorted: the rest came after the close too
+      if (t - from > longest) {
+        longest = t - from;
+        at = from;
+      }
+      from = t;
+    }
   }
-  measureSilence(a, Math.max(end, a.silenceFrom));
-  return { seconds: a.maxSilenceS, at: a.maxSilenceAt };
+  if (end - from > longest) {
+    longest = end - from;
+    at = from;
+  }
+  a.pendingCount = 0;
+  a.silenceFrom = end > from ? end : from;
+  a.maxSilenceS = longest;
+  a.maxSilenceAt = at;
+  return { seconds: longest, at };
 }
 
 /**
@@ -210,6 +233,6 @@ export function maxDataSilence(conn: Connection, end: number): { seconds: number
 export function wsCloseInitiator(conn: Connection): 'client' | 'server' | null {
   const a = conn.records;
   if (conn.firstCloser === 0 || a.closingRunFrom === 0) return null;
-  if (conn.firstCloseTime - a.lastRecordTime > closeGap(conn)) return null;
+  if (conn.firstCloseTime - a.lastRecordTime > a.closeGapS) return null;
   return a.isClosingRunFromClient ? 'client' : 'server';
 }

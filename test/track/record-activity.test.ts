@@ -150,8 +150,12 @@ describe('server data silence', () => {
 });
 
 describe('WebSocket closer', () => {
-  function flowing(): Connection {
+  function flowing(handshakeRttS = 0): Connection {
     const conn = connection();
+    if (handshakeRttS > 0) {
+      conn.synTime = 100;
+      conn.handshakeAckTime = 100 + handshakeRttS;
+    }
     handshake(conn);
     onTlsRecord(conn, S, TLS_APPLICATION_DATA, 24, 102.036); // ping
     onTlsRecord(conn, C, TLS_APPLICATION_DATA, 28, 102.037); // pong
@@ -207,9 +211,7 @@ describe('WebSocket closer', () => {
 
   it('waits twice the handshake round trip for an answer over a slow path', () => {
     const closeOverSlowPath = (handshakeRttS: number): Connection => {
-      const conn = flowing();
-      conn.synTime = 100;
-      conn.handshakeAckTime = 100 + handshakeRttS;
+      const conn = flowing(handshakeRttS);
       onTlsRecord(conn, C, TLS_APPLICATION_DATA, 34, 103.0); // the agent's close frame
       onTlsRecord(conn, S, TLS_APPLICATION_DATA, 30, 103.3); // answered 300 ms later
       close(conn, 2, 103.301);
