@@ -139,28 +139,17 @@ function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | 
   };
 }
 
-/** The server's direction: the same fields, then its data silence (one literal: one object shape). */
+/** The server's direction: the same fields, then its data silence. */
 function serverDirection(
   ep: Endpoint,
   flow: TcpFlowAnalysis,
   records: RecordCounts | null,
   silence: { seconds: number; at: number } | null,
 ): ServerDirectionReport {
-  return {
-    packets: ep.packets,
-    bytes: ep.bytes,
-    records,
-    retransmissions: flow.retransmissions,
-    outOfOrder: flow.outOfOrder,
-    lostSegments: flow.lostSegments,
-    dupAcks: flow.dupAcks,
-    zeroWindows: flow.zeroWindows,
-    zeroWindowProbes: flow.zeroWindowProbes,
-    keepAlives: flow.keepAlives,
-    rttMs: rttSummary(flow),
+  return Object.assign(direction(ep, flow, records), {
     maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
     maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
-  };
+  });
 }
 
 /** Offered-version lists repeat (every connection of one client offers the same): one array per list. */
