@@ -52,3 +52,24 @@ describe('compactCount', () => {
     expect(compactCount(1234567)).toBe('1.2M');
   });
 });
+
+describe('renderText with TLS facts', () => {
+  it('escapes a hostile SNI and ALPN in the group header and the details, and fits 100 columns', async () => {
+    const { analyzeCaptures } = await import('../../src/analyze/analyze-captures.js');
+    const { join } = await import('node:path');
+    const { FIXTURES } = await import('../helpers.js');
+    const report = await analyzeCaptures([join(FIXTURES, 'lossy.pcap')], { serverPort: 443, generator: 'wscap test' });
+    report.connections[0].sni = 'evil\u001b]0;owned\u0007.example';
+    report.connections[0].alpn = 'h2\u001b[2J';
+    const text = renderText(report, { color: false, details: true });
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(text).toContain('(evil\\x1b]0;owned\\x07.example, fstream.binance.com)');
+    expect(text).toContain('sni evil\\x1b]0;owned\\x07.example, TLS 1.3, alpn h2\\x1b[2J;');
+    expect(Math.max(...text.split('\n').filter((l) => !l.startsWith('  ')).map((l) => l.length))).toBeLessThanOrEqual(100);
+    // The row of a lossy connection shows its retransmissions and duplicate ACKs.
+    const c1 = report.connections[0];
+    const r = c1.client2server.retransmissions + c1.server2client.retransmissions;
+    const d = c1.client2server.dupAcks + c1.server2client.dupAcks;
+    expect(text).toMatch(new RegExp(`^C1 .* R${r} D${d} +fin/`, 'm'));
+  });
+});
