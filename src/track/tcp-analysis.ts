@@ -21,6 +21,19 @@ import type { DecodedPacket } from '../decode/decoded-packet.js';
 import type { Connection } from './connection.js';
 
 /** Health counters and analysis state of one direction (the data one endpoint sends). */
+/** The health counters of a flow, in one place for whoever lists them all. */
+export const HEALTH_COUNTERS = [
+  'retransmissions',
+  'fastRetransmissions',
+  'spuriousRetransmissions',
+  'outOfOrder',
+  'lostSegments',
+  'dupAcks',
+  'zeroWindows',
+  'zeroWindowProbes',
+  'keepAlives',
+] as const;
+
 export interface TcpFlowAnalysis {
   /** Frames with tcp.analysis.retransmission: plain, fast and spurious retransmissions, each once. */
   retransmissions: number;

@@ -14,21 +14,11 @@ import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { decodeCaptures } from '../../src/analyze/decode-captures.js';
 import { finishTracker, newTracker, trackPacket } from '../../src/track/tracker.js';
 import type { Connection } from '../../src/track/connection.js';
-import type { TcpFlowAnalysis } from '../../src/track/tcp-analysis.js';
+import { HEALTH_COUNTERS, type TcpFlowAnalysis } from '../../src/track/tcp-analysis.js';
 import { endpoint, FIXTURES, loadExpectations, tempDir } from '../helpers.js';
 
-/** wscap's health counters, in the order of TSHARK_FLAGS. */
-const HEALTH_KEYS = [
-  'retransmissions',
-  'fastRetransmissions',
-  'spuriousRetransmissions',
-  'outOfOrder',
-  'lostSegments',
-  'dupAcks',
-  'zeroWindows',
-  'zeroWindowProbes',
-  'keepAlives',
-] as const;
+/** wscap's health counters (TSHARK_FLAGS maps each to tshark's field). */
+const HEALTH_KEYS = HEALTH_COUNTERS;
 type HealthKey = (typeof HEALTH_KEYS)[number];
 type Health = Record<HealthKey, number>;
 

@@ -16,20 +16,10 @@ import { ACK, DECODED_TCP, FIN, PSH, SYN, newDecodedPacket } from '../../src/dec
 import { decodeCaptures } from '../../src/analyze/decode-captures.js';
 import { finishTracker, forEachConnection, newTracker, trackPacket, type Tracker } from '../../src/track/tracker.js';
 import type { Connection } from '../../src/track/connection.js';
-import { newTcpFlowAnalysis, RTT_EXACT_CAP, rttSummary, type TcpFlowAnalysis } from '../../src/track/tcp-analysis.js';
+import { HEALTH_COUNTERS, newTcpFlowAnalysis, RTT_EXACT_CAP, rttSummary, type TcpFlowAnalysis } from '../../src/track/tcp-analysis.js';
 import { FIXTURES, loadExpectations, tempDir } from '../helpers.js';
 
-const COUNTERS = [
-  'retransmissions',
-  'fastRetransmissions',
-  'spuriousRetransmissions',
-  'outOfOrder',
-  'lostSegments',
-  'dupAcks',
-  'zeroWindows',
-  'zeroWindowProbes',
-  'keepAlives',
-] as const;
+const COUNTERS = HEALTH_COUNTERS;
 type Counts = Partial<Record<(typeof COUNTERS)[number], number>>;
 
 /** The non-zero counters of a flow. */
