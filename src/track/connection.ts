@@ -102,25 +102,30 @@ export interface Connection {
   records: RecordActivity;
 }
 
+/**
+ * Fields that will hold doubles (times; sequence numbers, which pass 2^31) start as -0 (equal to 0)
+ * or a negative non-integer, so V8 lays them out as doubles from the start instead of migrating
+ * each object when the first such value is stored.
+ */
 export function newEndpoint(): Endpoint {
   return {
     state: 0,
     prevState: 0,
     packets: 0,
     bytes: 0,
-    startSeq: 0,
-    lastSeq: 0,
-    finAckSeq: 0,
+    startSeq: -0,
+    lastSeq: -0,
+    finAckSeq: -0,
     hasFin: false,
     isFinAcked: false,
     hasRst: false,
-    lastDataTime: 0,
-    finTime: 0,
-    rstTime: 0,
+    lastDataTime: -0,
+    finTime: -0,
+    rstTime: -0,
     historySeen: 0,
-    lastSynSeq: -1,
-    lastFinSeq: -1,
-    lastRstSeq: -1,
+    lastSynSeq: -0.5, // no sequence number (any non-integer)
+    lastFinSeq: -0.5,
+    lastRstSeq: -0.5,
     retransmissions: 0,
     retransmissionThreshold: 1,
     zeroWindows: 0,

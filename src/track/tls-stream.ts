@@ -137,16 +137,17 @@ export interface TlsFacts {
   alerts: TlsAlert[];
 }
 
+/** Double-valued fields (times, 32-bit sequence numbers) start as -0: see newRecordActivity. */
 export function newTlsStream(): TlsStream {
   return {
     status: 'following',
     mode: M_NEW,
-    nextSeq: 0,
+    nextSeq: -0,
     records: 0,
     headerGot: 0,
     headerType: 0,
     headerLength: 0,
-    recordTime: 0,
+    recordTime: -0,
     bodyLeft: 0,
     keep: KEEP_NONE,
     alertLevel: 0,
@@ -159,8 +160,8 @@ export function newTlsStream(): TlsStream {
 
 export function newTlsFacts(): TlsFacts {
   return {
-    clientHelloTime: 0,
-    serverHelloTime: 0,
+    clientHelloTime: -0,
+    serverHelloTime: -0,
     sni: null,
     isClientHelloCut: false,
     alpnOffered: null,

@@ -132,11 +132,12 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     server: newEndpoint(),
     firstTime: t,
     lastTime: t,
-    synTime: 0,
-    synAckTime: 0,
-    handshakeAckTime: 0,
+    // Times start as -0 (equal to 0, but a double: see newEndpoint).
+    synTime: -0,
+    synAckTime: -0,
+    handshakeAckTime: -0,
     firstCloser: 0,
-    firstCloseTime: 0,
+    firstCloseTime: -0,
     firstFinSide: 0,
     isFinExchangeBeforeRst: false,
     // Zeek marks a connection whose first packet came from the responder with '^' (roles flipped).
