@@ -44,6 +44,28 @@ describe('wscap command line', () => {
     expect(r).toEqual({ code: 2, stdout: '', stderr: "wscap: error: --server-port must be 1-65535, got '99999'\n" });
   });
 
+  it('a bad --control-size is a usage error: exit 2', async () => {
+    const r = await runCli(['analyze', '--control-size', '5', FIXTURE]);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: "wscap: error: --control-size must be a number of bytes from 6 to 16645, got '5'\n" });
+  });
+
+  it('--control-size moves records between the classes; --details shows them', async () => {
+    const pings = join(FIXTURES, 'pings-only.pcap');
+    const json = async (args: string[]): Promise<number[]> =>
+      JSON.parse((await runCli(['analyze', '--format', 'json', ...args, pings])).stdout).connections.map(
+        (c: { server2client: { records: { control: number } } }) => c.server2client.records.control,
+      );
+    const standard = await json([]);
+    // Pings are 24 bytes on the wire: with a 20-byte limit they count as data.
+    const small = await json(['--control-size', '20']);
+    expect(standard.every((n) => n > 0)).toBe(true);
+    expect(small).toEqual(standard.map(() => 0));
+    const text = await runCli(['analyze', '--details', pings]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('sni fstream.binance.com, TLS 1.3, alpn -;');
+    expect(text.stdout).toMatch(/< \d+ pkts \d+ B, records \d+ control, 0 data \(following\)/);
+  });
+
   it('the text report fits 100 columns and has no colour when NO_COLOR is set', async () => {
     const r = await runCli(['analyze', FIXTURE]);
     expect(r.code).toBe(0);
