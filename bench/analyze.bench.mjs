@@ -39,6 +39,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { countWithPcapParser } from './pcap-parser-count.mjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -545,23 +546,8 @@ function printTable(rows) {
 // ------------------------------------------------------------------------------------------
 // Child mode: `analyze.bench.mjs --child-pcap-parser FILE` iterates with pcap-parser only and
 // prints {packets, bytes} as one JSON line.
-function childPcapParser(file) {
-  const require = createRequire(path.join(ROOT, 'package.json'));
-  const pcapParser = require('pcap-parser');
-  let packets = 0;
-  let bytes = 0;
-  let error = null;
-  const parser = pcapParser.parse(file);
-  parser.on('packet', (p) => {
-    packets++;
-    bytes += p.header.capturedLength;
-  });
-  parser.on('error', (err) => {
-    error = err.message;
-  });
-  parser.on('end', () => {
-    process.stdout.write(JSON.stringify(error ? { packets, bytes, error } : { packets, bytes }) + '\n');
-  });
+async function childPcapParser(file) {
+  process.stdout.write(JSON.stringify(await countWithPcapParser(file)) + '\n');
 }
 
 if (process.argv[2] === '--child-pcap-parser') childPcapParser(process.argv[3]);

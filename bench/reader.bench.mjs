@@ -21,8 +21,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { countWithPcapParser } from './pcap-parser-count.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -44,25 +44,6 @@ async function childWscap(file) {
   });
   const warning = cursors.map((c) => c.warning).find(Boolean);
   return { packets, bytes, ...(warning ? { warning: warning.message } : {}) };
-}
-
-function childPcapParser(file) {
-  const require = createRequire(path.join(ROOT, 'package.json'));
-  const pcapParser = require('pcap-parser');
-  return new Promise((resolve) => {
-    let packets = 0;
-    let bytes = 0;
-    let error = null;
-    const parser = pcapParser.parse(file);
-    parser.on('packet', (p) => {
-      packets++;
-      bytes += p.header.capturedLength;
-    });
-    parser.on('error', (err) => {
-      error = err.message;
-    });
-    parser.on('end', () => resolve(error ? { packets, bytes, error } : { packets, bytes }));
-  });
 }
 
 /** The floor for a Node reader: 1 MiB fs.readSync chunks, walk the 16-byte record headers. */
@@ -104,7 +85,7 @@ function childPlain(file) {
 if (process.argv[2] === '--child') {
   const [kind, file] = process.argv.slice(3);
   const t0 = performance.now();
-  const run = { wscap: childWscap, 'pcap-parser': childPcapParser, plain: childPlain }[kind];
+  const run = { wscap: childWscap, 'pcap-parser': countWithPcapParser, plain: childPlain }[kind];
   const result = await run(file);
   result.innerS = (performance.now() - t0) / 1000;
   result.maxRssKB = process.resourceUsage().maxRSS;
