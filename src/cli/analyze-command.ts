@@ -46,7 +46,7 @@ function parseControlSize(value: string): number {
 export async function runAnalyze(files: string[], options: AnalyzeCommandOptions, log: Log): Promise<number> {
   const format = parseFormat(options.format, options.out);
   const serverPort = parsePort(options.serverPort);
-  const records = { ...DEFAULT_RECORD_OPTIONS, controlMaxBytes: parseControlSize(options.controlSize ?? '100') };
+  const records = { ...DEFAULT_RECORD_OPTIONS, controlMaxBytes: parseControlSize(options.controlSize) };
   const started = performance.now();
   const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records });
   log.debug({ files, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');

@@ -5,6 +5,7 @@ import { runAnalyze, type AnalyzeCommandOptions } from './analyze-command.js';
 import { describeRecordOptions, runRecord, type RecordCommandOptions } from './record-command.js';
 import { describeSocketsOptions, runSockets, type SocketsCommandOptions } from './sockets-command.js';
 import { VERSION } from './version.js';
+import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
 import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
 import { CaptureFileError } from '../errors/capture-file-error.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -46,7 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --out <file>', 'write the report to FILE instead of stdout (format from its extension with auto)')
     .option('--server-port <port>', 'without a SYN, the side on this port is the server', '443')
     .option('--details', 'text report: a few more lines per connection (TLS, records, RTT, counts); also on with -v')
-    .option('--control-size <bytes>', 'TLS records smaller than this (on the wire) are control-size: ping, pong, close', '100')
+    .option(
+      '--control-size <bytes>',
+      'TLS records smaller than this (on the wire) are control-size: ping, pong, close',
+      String(DEFAULT_RECORD_OPTIONS.controlMaxBytes),
+    )
     .option('--color', 'force colour in the text report')
     .option('--no-color', 'no colour in the text report')
     .action(async (files: string[], options: AnalyzeCommandOptions) => {

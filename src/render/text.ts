@@ -57,7 +57,7 @@ function shortMs(ms: number | null): string {
 }
 
 /** Retransmissions, duplicate ACKs and zero windows over both directions: "R3 D5 Z1", or "ok". */
-export function healthCell(c: ConnectionReport): string {
+function healthCell(c: ConnectionReport): string {
   const r = c.client2server.retransmissions + c.server2client.retransmissions;
   const d = c.client2server.dupAcks + c.server2client.dupAcks;
   const z = c.client2server.zeroWindows + c.server2client.zeroWindows;
