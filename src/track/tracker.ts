@@ -20,16 +20,17 @@ export interface TrackerOptions {
   serverPort: number;
   /**
    * A closed connection (both FINs, or a RST) idle this long leaves the table (its report row is
-   * made then). Longer than Linux's 60 s TIME-WAIT, so late retransmissions still find it.
+   * made then and its tracking state released). Zeek's tcp_close_delay: long enough for the final
+   * ACK and a retransmitted FIN or two, short enough that the table holds open connections only.
    */
   closedLingerS?: number;
   /** Record size classes, setup window and closing-pattern gap (record-activity.ts). */
   records?: RecordOptions;
 }
 
-const DEFAULT_CLOSED_LINGER_S = 120;
+const DEFAULT_CLOSED_LINGER_S = 5;
 /** How often (in capture seconds) the table is swept for closed connections. */
-const SWEEP_INTERVAL_S = 30;
+const SWEEP_INTERVAL_S = 1;
 
 export interface Tracker {
   options: TrackerOptions;
@@ -41,10 +42,15 @@ export interface Tracker {
   closedLingerS: number;
   nextSweep: number;
   recordOptions: RecordOptions;
+  /** Connections that have closed, oldest first: the sweep looks at these only. */
+  closed: TrackedConnection[];
 }
 
 interface TrackedConnection extends Connection {
   nextInBucket: TrackedConnection | null;
+  /** Queued in `closed` (once), and whether it has been handed to onDone. */
+  isQueuedClosed: boolean;
+  isFinished: boolean;
 }
 
 export function newTracker(options: TrackerOptions, onDone: (conn: Connection) => void): Tracker {
@@ -57,6 +63,7 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     closedLingerS: options.closedLingerS ?? DEFAULT_CLOSED_LINGER_S,
     nextSweep: 0,
     recordOptions: options.records ?? DEFAULT_RECORD_OPTIONS,
+    closed: [],
   };
 }
 
@@ -149,6 +156,8 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     tls: newTlsFacts(),
     records: newRecordActivity(tr.recordOptions),
     nextInBucket: null,
+    isQueuedClosed: false,
+    isFinished: false,
   };
   tr.open++;
   return conn;
@@ -183,6 +192,10 @@ export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
   stepConnection(conn, isClient, p, t);
   analyzeSegment(conn, isClient, p, t);
   if (p.payloadLength > 0) followTls(conn, isClient, p, t);
+  if (!conn.isQueuedClosed && isClosed(conn)) {
+    conn.isQueuedClosed = true;
+    tr.closed.push(conn);
+  }
   if (t >= tr.nextSweep) {
     if (tr.nextSweep !== 0) sweepClosed(tr, t);
     tr.nextSweep = t + SWEEP_INTERVAL_S;
@@ -193,28 +206,41 @@ function isClosed(conn: Connection): boolean {
   return (conn.client.hasFin && conn.server.hasFin) || conn.client.hasRst || conn.server.hasRst;
 }
 
-/** Finishes closed connections idle for closedLingerS: tracking state follows open connections only. */
+/**
+ * Finishes closed connections idle for closedLingerS: tracking state follows open connections
+ * only. Walks the queue of closed connections, not the table.
+ */
 function sweepClosed(tr: Tracker, now: number): void {
   const done: TrackedConnection[] = [];
-  for (const [hash, head] of tr.table) {
-    let kept: TrackedConnection | null = null;
-    let last: TrackedConnection | null = null;
-    for (let c: TrackedConnection | null = head; c !== null; ) {
-      const next: TrackedConnection | null = c.nextInBucket;
-      if (isClosed(c) && now - c.lastTime > tr.closedLingerS) done.push(c);
-      else {
-        c.nextInBucket = null;
-        if (last === null) kept = c;
-        else last.nextInBucket = c;
-        last = c;
-      }
-      c = next;
-    }
-    if (kept === null) tr.table.delete(hash);
-    else if (kept !== head) tr.table.set(hash, kept);
+  let kept = 0;
+  for (const c of tr.closed) {
+    if (c.isFinished) continue;
+    if (now - c.lastTime > tr.closedLingerS) done.push(c);
+    else tr.closed[kept++] = c;
   }
+  tr.closed.length = kept;
   done.sort((a, b) => a.index - b.index);
-  for (const conn of done) finish(tr, conn);
+  for (const conn of done) {
+    unlink(tr, conn);
+    finish(tr, conn);
+  }
+}
+
+/** Takes a connection out of its hash bucket. */
+function unlink(tr: Tracker, conn: TrackedConnection): void {
+  const head = tr.table.get(conn.hash) ?? null;
+  if (head === conn) {
+    if (conn.nextInBucket === null) tr.table.delete(conn.hash);
+    else tr.table.set(conn.hash, conn.nextInBucket);
+  } else {
+    for (let c = head; c !== null; c = c.nextInBucket) {
+      if (c.nextInBucket === conn) {
+        c.nextInBucket = conn.nextInBucket;
+        break;
+      }
+    }
+  }
+  conn.nextInBucket = null;
 }
 
 /** The same SYN again (same sender, same initial sequence number) belongs to the same connection. */
@@ -222,7 +248,8 @@ function isSynRetransmission(conn: Connection, p: DecodedPacket, direction: numb
   return conn.synTime !== 0 && direction === FROM_CLIENT && p.seq === conn.client.startSeq;
 }
 
-function finish(tr: Tracker, conn: Connection): void {
+function finish(tr: Tracker, conn: TrackedConnection): void {
+  conn.isFinished = true;
   tr.open--;
   tr.onDone(conn);
 }
@@ -242,5 +269,6 @@ export function finishTracker(tr: Tracker): void {
   }
   left.sort((a, b) => a.index - b.index);
   tr.table.clear();
+  tr.closed.length = 0;
   for (const conn of left) finish(tr, conn);
 }

@@ -55,4 +55,30 @@ describe('tracker table', () => {
     expect(maxOpen).toBeGreaterThanOrEqual(12);
     expect(r.finish()).toHaveLength(600);
   });
+
+  it('by default a closed connection leaves 5 s after its last packet (Zeek tcp_close_delay), swept each second', () => {
+    const r = startReplay();
+    r.feed(handshakeAndClose(50001, 1000));
+    r.feed([{ from: 'client', port: 50002, flags: SYN, seq: 1, ack: 0, t: 1005.5 }]);
+    // The last packet of C1 was at 1001.002: 4.5 s later it is still in the table.
+    expect(r.tracker.open).toBe(2);
+    // Swept at 1005.5, the next sweep is due at 1006.5: at 1006.1 it is still there, at 1006.6 gone.
+    r.feed([{ from: 'client', port: 50002, flags: SYN, seq: 1, ack: 0, t: 1006.1 }]);
+    expect(r.tracker.open).toBe(2);
+    r.feed([{ from: 'client', port: 50002, flags: SYN, seq: 1, ack: 0, t: 1006.6 }]);
+    expect(r.tracker.open).toBe(1);
+    expect(r.rows.map((c) => [c.id, c.clientState])).toEqual([['C1', 'TIME-WAIT']]);
+    expect(r.finish().map((c) => c.id)).toEqual(['C1', 'C2']);
+  });
+
+  it('a closed connection replaced by a new SYN on its tuple is finished once, not again by the sweep', () => {
+    const r = startReplay();
+    r.feed(handshakeAndClose(50001, 1000));
+    // The same tuple reused at once (a client that binds its port), then time passes.
+    r.feed(handshakeAndClose(50001, 1002).map((s) => ({ ...s, seq: s.seq + 5000 })));
+    r.feed([{ from: 'client', port: 50003, flags: SYN, seq: 1, ack: 0, t: 1020 }]);
+    expect(r.rows.map((c) => c.id)).toEqual(['C1', 'C2']);
+    expect(r.tracker.open).toBe(1);
+    expect(r.finish().map((c) => c.id)).toEqual(['C1', 'C2', 'C3']);
+  });
 });
