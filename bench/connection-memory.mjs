@@ -37,7 +37,7 @@ function send(tracker, clientIndex, fromClient, flags, seq, ack, len, t) {
 }
 
 const rows = [];
-const tracker = newTracker({ serverPort: 443 }, (c) => rows.push(summarizeConnection(c, { captureEnd: 0 })));
+const tracker = newTracker({ serverPort: 443 }, (c) => rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null })));
 const before = heap();
 for (let i = 0; i < N; i++) {
   const t = 1000 + i * 1e-4;

@@ -27,33 +27,41 @@ export interface AnalyzeOptions {
   generator: string;
   /** Record size classes, setup window, closing-pattern gap; defaults in record-activity.ts. */
   records?: RecordOptions;
+  /**
+   * Takes each connection's row as the connection leaves the tracker (in the order they leave)
+   * instead of keeping it: the report's `connections` is then empty and memory follows open
+   * connections only. Without it, the rows are in the report, in id order.
+   */
+  onRow?: (row: ConnectionReport) => void;
 }
 
 /** Reads the files and builds the report. Throws CaptureFileError for a file that is not a capture. */
 export async function analyzeCaptures(paths: string[], options: AnalyzeOptions): Promise<Report> {
   const rows: ConnectionReport[] = [];
+  const onRow = options.onRow ?? ((row: ConnectionReport) => void rows.push(row));
+  const summary = newSummary();
+  // Read first, so each row is complete (its process) when it is made.
+  const loadWarnings: CaptureWarning[] = [];
+  const recording = loadRecordingContext(paths, loadWarnings);
   // Connections that leave the table while packets still flow are closed (or replaced by a new
   // SYN): their own times end them. Those left at the end are open until the capture ends.
-  const context: SummaryContext = { captureEnd: 0 };
-  const tracker = newTracker({ serverPort: options.serverPort, records: options.records }, (conn) =>
-    rows.push(summarizeConnection(conn, context)),
-  );
+  const context: SummaryContext = { captureEnd: 0, snaplen: null };
+  const tracker = newTracker({ serverPort: options.serverPort, records: options.records }, (conn) => {
+    const row = summarizeConnection(conn, context);
+    if (recording !== null) row.process = processOf(recording, row);
+    countRow(summary, row);
+    onRow(row);
+  });
   const onTcp = (decoded: DecodedPacket, time: number): void => trackPacket(tracker, decoded, time);
-  const { files, fileWarnings, counts } = await decodeCaptures(paths, onTcp);
+  const { files, fileWarnings, counts } = await decodeCaptures(paths, onTcp, (snaplen) => {
+    context.snaplen = snaplen;
+  });
   context.captureEnd = counts.lastTime;
   finishTracker(tracker);
-  // The file headers are known only now: name the snap length that cut a ClientHello.
-  const snaplens = files.flatMap((f) => (f.snaplen === null ? [] : [f.snaplen]));
-  const snaplen = snaplens.length > 0 ? Math.min(...snaplens) : null;
-  for (const row of rows) if (row.tls.sniStatus === 'cut') row.tls.snaplen = snaplen;
   rows.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
 
-  const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths)];
-  const recording = loadRecordingContext(paths, warnings);
-  if (recording !== null) {
-    warnings.push(...recordingWarnings(recording, paths));
-    for (const row of rows) row.process = processOf(recording, row);
-  }
+  const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths), ...loadWarnings];
+  if (recording !== null) warnings.push(...recordingWarnings(recording, paths));
 
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -72,19 +80,34 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
       durationS: counts.timed > 0 ? Math.round((counts.lastTime - counts.firstTime) * 1e6) / 1e6 : 0,
       warnings,
     },
-    summary: summarize(rows),
+    summary: inCanonicalOrder(summary),
     connections: rows,
   };
 }
 
-function summarize(rows: ConnectionReport[]): Report['summary'] {
+function newSummary(): Report['summary'] {
+  return { connections: 0, byClientState: {}, byCloseKind: {} };
+}
+
+const CLIENT_STATES: ClientState[] = ['SYN-SENT', 'ESTAB', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'LAST-ACK', 'CLOSING', 'TIME-WAIT', 'CLOSED'];
+const CLOSE_KINDS: CloseKind[] = ['fin', 'rst', 'refused', 'unanswered', 'open'];
+
+/** The counts in a fixed key order, whatever order the rows came in. */
+function inCanonicalOrder(summary: Report['summary']): Report['summary'] {
   const byClientState: Partial<Record<ClientState, number>> = {};
   const byCloseKind: Partial<Record<CloseKind, number>> = {};
-  for (const row of rows) {
-    byClientState[row.clientState] = (byClientState[row.clientState] ?? 0) + 1;
-    byCloseKind[row.close.kind] = (byCloseKind[row.close.kind] ?? 0) + 1;
-  }
-  return { connections: rows.length, byClientState, byCloseKind };
+  for (const k of CLIENT_STATES) if (summary.byClientState[k] !== undefined) byClientState[k] = summary.byClientState[k];
+  for (const k of CLOSE_KINDS) if (summary.byCloseKind[k] !== undefined) byCloseKind[k] = summary.byCloseKind[k];
+  return { connections: summary.connections, byClientState, byCloseKind };
+}
+
+/** Counts one row into the summary (rows may be streamed away, so counts are kept as they come). */
+function countRow(summary: Report['summary'], row: ConnectionReport): void {
+  const byClientState: Partial<Record<ClientState, number>> = summary.byClientState;
+  const byCloseKind: Partial<Record<CloseKind, number>> = summary.byCloseKind;
+  summary.connections++;
+  byClientState[row.clientState] = (byClientState[row.clientState] ?? 0) + 1;
+  byCloseKind[row.close.kind] = (byCloseKind[row.close.kind] ?? 0) + 1;
 }
 
 /** ISO 8601 with microseconds, UTC. */

@@ -70,10 +70,15 @@ export function newPacketCounts(): PacketCounts {
 
 /**
  * Reads and decodes every packet; calls `onTcp` synchronously for each decoded TCP packet with
- * the reused header view and the packet's time. Throws CaptureFileError for a file that is not a
- * capture at all.
+ * the reused header view and the packet's time. Before the first packet, `onSnaplen` gets the
+ * smallest snap length of the files (null if none says). Throws CaptureFileError for a file that
+ * is not a capture at all.
  */
-export async function decodeCaptures(paths: string[], onTcp: (decoded: DecodedPacket, time: number) => void): Promise<DecodeResult> {
+export async function decodeCaptures(
+  paths: string[],
+  onTcp: (decoded: DecodedPacket, time: number) => void,
+  onSnaplen?: (snaplen: number | null) => void,
+): Promise<DecodeResult> {
   const decoded = newDecodedPacket();
   const counts = newPacketCounts();
   const onPacket = (packet: PacketRecord): void => {
@@ -94,7 +99,7 @@ export async function decodeCaptures(paths: string[], onTcp: (decoded: DecodedPa
     }
     countUndecoded(counts, status, packet, decoded);
   };
-  const cursors = await readCaptures(paths, onPacket);
+  const cursors = await readCaptures(paths, onPacket, (opened) => onSnaplen?.(smallestSnaplen(opened.map((c) => c.snaplen))));
   return {
     files: cursors.map((c) => ({
       path: c.path,
@@ -108,6 +113,12 @@ export async function decodeCaptures(paths: string[], onTcp: (decoded: DecodedPa
     fileWarnings: cursors.flatMap((c) => (c.warning ? [c.warning] : [])),
     counts,
   };
+}
+
+/** The smallest snap length that is set (0 means the file does not say). */
+function smallestSnaplen(snaplens: number[]): number | null {
+  const set = snaplens.filter((n) => n > 0);
+  return set.length > 0 ? Math.min(...set) : null;
 }
 
 function countUndecoded(counts: PacketCounts, status: number, packet: PacketRecord, decoded: DecodedPacket): void {

@@ -33,6 +33,8 @@ import { tlsAlertName, tlsVersionName } from './tls-names.js';
 export interface SummaryContext {
   /** Time of the capture's last packet: the end of a connection still open then. */
   captureEnd: number;
+  /** The capture's snap length, named when it cut a ClientHello (null: not known). */
+  snaplen: number | null;
 }
 
 /** Milliseconds between two capture times, rounded to the microsecond; null if either is missing. */
@@ -165,7 +167,7 @@ function versionNames(versions: number[]): string[] {
   return names;
 }
 
-function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking): TlsReport {
+function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking, snaplen: number | null): TlsReport {
   const tls = conn.tls;
   let sniStatus: TlsReport['sniStatus'] = 'not-seen';
   if (tls.sni !== null) sniStatus = 'present';
@@ -173,7 +175,7 @@ function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking): 
   else if (tls.clientHelloTime !== 0) sniStatus = 'absent';
   return {
     sniStatus,
-    snaplen: null, // filled in by the pipeline once the file headers are known
+    snaplen: sniStatus === 'cut' ? snaplen : null,
     alpnOffered: tls.alpnOffered,
     versionsOffered: tls.versionsOffered === null ? null : versionNames(tls.versionsOffered),
     alerts: tls.alerts.length === 0 ? [] : tls.alerts.map((a) => ({
@@ -218,7 +220,7 @@ export function summarizeConnection(conn: Connection, context: SummaryContext): 
     },
     client2server: direction(conn.client, conn.clientFlow, recordCounts(c2sTracking, a.clientControl, a.clientData)),
     server2client: serverDirection(conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData), silence),
-    tls: tlsReport(conn, c2sTracking, s2cTracking),
+    tls: tlsReport(conn, c2sTracking, s2cTracking, context.snaplen),
     close: closeReport(conn, kind),
     clientState: clientState(conn),
     zeek: { connState: zeekConnState(conn), history: conn.history },

@@ -3,6 +3,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Log } from '../log.js';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
 import { renderJsonChunks } from '../render/json.js';
+import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, type JsonRowSpill } from '../render/json-rows.js';
+import type { ConnectionReport, Report } from '../report/model.js';
 import { renderText } from '../render/text.js';
 import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -48,8 +50,20 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
   const serverPort = parsePort(options.serverPort);
   const records = { ...DEFAULT_RECORD_OPTIONS, controlMaxBytes: parseControlSize(options.controlSize) };
   const started = performance.now();
-  const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records });
-  log.debug({ files, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');
+  // JSON rows are rendered as connections finish and kept off the heap (render/json-rows.ts).
+  const spill = format === 'json' ? newJsonRowSpill() : undefined;
+  try {
+    const onRow = spill === undefined ? undefined : (row: ConnectionReport): void => addJsonRow(spill, row);
+    const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow });
+    writeReport(report, format, options, log, started, spill);
+  } finally {
+    if (spill !== undefined) closeJsonRowSpill(spill);
+  }
+  return EXIT_OK;
+}
+
+function writeReport(report: Report, format: Format, options: AnalyzeCommandOptions, log: Log, started: number, spill: JsonRowSpill | undefined): void {
+  log.debug({ files: report.capture.files.length, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');
   // Warnings are for the person at the terminal; --quiet (log level error) leaves only errors.
   if (log.isLevelEnabled('warn')) {
     for (const w of report.capture.warnings) {
@@ -58,13 +72,12 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
     }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const chunks = format === 'json' ? renderJsonChunks(report) : [renderText(report, { color, details: options.details === true })];
+  const chunks = format === 'json' ? renderJsonChunks(report, spill) : [renderText(report, { color, details: options.details === true })];
   writeChunks(chunks, options.out);
-  return EXIT_OK;
 }
 
 /** Writes rendered text in batches of about 1 MiB, to stdout or a new file (mode 0640). */
-function writeChunks(chunks: Iterable<string>, out: string | undefined): void {
+function writeChunks(chunks: Iterable<string | Buffer>, out: string | undefined): void {
   const fd = out === undefined ? 1 : openSync(out, 'w', 0o640);
   try {
     let batch: string[] = [];
@@ -75,6 +88,11 @@ function writeChunks(chunks: Iterable<string>, out: string | undefined): void {
       size = 0;
     };
     for (const chunk of chunks) {
+      if (typeof chunk !== 'string') {
+        flush();
+        writeAll(fd, chunk);
+        continue;
+      }
       batch.push(chunk);
       size += chunk.length;
       if (size >= 1 << 20) flush();
@@ -86,8 +104,8 @@ function writeChunks(chunks: Iterable<string>, out: string | undefined): void {
 }
 
 /** writeSync may write less than asked (a pipe that is full); keep going until all is out. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+function writeAll(fd: number, text: string | Buffer): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   for (let done = 0; done < bytes.length; ) {
     try {
       done += writeSync(fd, bytes, done, bytes.length - done);

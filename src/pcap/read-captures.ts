@@ -22,15 +22,21 @@ function isEarlier(a: PacketRecord, b: PacketRecord): boolean {
 }
 
 /**
- * Opens every file (throwing CaptureFileError for one that is not a readable capture), then calls
- * `onPacket` once per packet, synchronously, in timestamp order. The record passed is reused:
- * read it before returning. Returns the cursors, whose counts and warnings describe each file.
+ * Opens every file (throwing CaptureFileError for one that is not a readable capture), calls
+ * `onOpen` with the opened cursors (their headers are read), then calls `onPacket` once per
+ * packet, synchronously, in timestamp order. The record passed is reused: read it before
+ * returning. Returns the cursors, whose counts and warnings describe each file.
  */
-export async function readCaptures(paths: string[], onPacket: (packet: PacketRecord) => void): Promise<CaptureCursor[]> {
+export async function readCaptures(
+  paths: string[],
+  onPacket: (packet: PacketRecord) => void,
+  onOpen?: (cursors: readonly CaptureCursor[]) => void,
+): Promise<CaptureCursor[]> {
   // Smaller chunks when many files are open at once, so buffered bytes stay bounded.
   const chunkSize = paths.length > 8 ? 1 << 18 : 1 << 22;
   const cursors: CaptureCursor[] = [];
   for (let i = 0; i < paths.length; i++) cursors.push(await openCapture(paths[i], i, chunkSize));
+  onOpen?.(cursors);
 
   if (cursors.length === 1) {
     const c = cursors[0];

@@ -3,10 +3,12 @@
  *
  * The head (capture, summary) is indented two spaces; each connection is one line, so a report of
  * tens of thousands of connections stays small, quick to write and easy to grep, and is never one
- * huge string in memory: rows are stringified and yielded a batch at a time. `JSON.parse` of the
- * text gives the report back exactly.
+ * huge string in memory: rows are stringified and yielded a batch at a time, or, when the
+ * analysis streamed them into a row spill (json-rows.ts), read back from it in id order.
+ * `JSON.parse` of the text gives the report back exactly.
  */
 import type { Report } from '../report/model.js';
+import { ROW_INDENT, storedRows, type JsonRowSpill } from './json-rows.js';
 
 const EMPTY_CONNECTIONS = '"connections": []';
 /** Connections per JSON.stringify call: large enough to be fast, small enough to stay small. */
@@ -16,25 +18,34 @@ const BATCH = 512;
  * string value: JSON escapes every quote there.
  */
 const ROW_JOINT = '},{"id":';
-const ROW_JOINT_LINES = '},\n    {"id":';
+const ROW_JOINT_LINES = `},\n${ROW_INDENT}{"id":`;
 
-export function* renderJsonChunks(report: Report): Generator<string> {
+/**
+ * The report as JSON text, in pieces. With `spill`, the rows are the ones stored there (the
+ * report's own `connections` is then empty: the analysis streamed them).
+ */
+export function* renderJsonChunks(report: Report, spill?: JsonRowSpill): Generator<string | Buffer> {
   const head = JSON.stringify({ ...report, connections: [] }, null, 2);
   const at = head.lastIndexOf(EMPTY_CONNECTIONS);
-  if (report.connections.length === 0) {
+  const rowCount = spill !== undefined && spill.count > 0 ? spill.count : report.connections.length;
+  if (rowCount === 0) {
     yield `${head}\n`;
     return;
   }
   yield `${head.slice(0, at)}"connections": [\n`;
-  const all = report.connections;
-  for (let start = 0; start < all.length; start += BATCH) {
-    const text = JSON.stringify(all.slice(start, start + BATCH));
-    const rows = `    ${text.slice(1, -1).split(ROW_JOINT).join(ROW_JOINT_LINES)}`;
-    yield start + BATCH >= all.length ? `${rows}\n` : `${rows},\n`;
+  if (spill !== undefined && spill.count > 0) {
+    yield* storedRows(spill);
+  } else {
+    const all = report.connections;
+    for (let start = 0; start < all.length; start += BATCH) {
+      const text = JSON.stringify(all.slice(start, start + BATCH));
+      const rows = `${ROW_INDENT}${text.slice(1, -1).split(ROW_JOINT).join(ROW_JOINT_LINES)}`;
+      yield start + BATCH >= all.length ? `${rows}\n` : `${rows},\n`;
+    }
   }
   yield `  ]${head.slice(at + EMPTY_CONNECTIONS.length)}\n`;
 }
 
-export function renderJson(report: Report): string {
-  return [...renderJsonChunks(report)].join('');
+export function renderJson(report: Report, spill?: JsonRowSpill): string {
+  return [...renderJsonChunks(report, spill)].map((c) => c.toString()).join('');
 }

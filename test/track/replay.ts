@@ -35,7 +35,7 @@ export interface Replay {
 
 export function startReplay(closedLingerS?: number): Replay {
   const rows: ConnectionReport[] = [];
-  const tracker = newTracker({ serverPort: 443, closedLingerS }, (c) => rows.push(summarizeConnection(c, { captureEnd: 0 })));
+  const tracker = newTracker({ serverPort: 443, closedLingerS }, (c) => rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null })));
   const p = newDecodedPacket();
   let t = 1000;
   return {

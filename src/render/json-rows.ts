@@ -1,0 +1,200 @@
+/**
+ * \summary: JSON rows rendered as connections finish and kept outside the heap until the end.
+ *
+ * The JSON report writes its head (capture, summary) before its rows, but the head is known only
+ * when the capture ends. Keeping every row object until then made memory grow with the number of
+ * connections in the file (about 1.1 KB each) and made the garbage collector copy them all. So the
+ * analysis hands each row here as its connection finishes: it is stringified at once, its text
+ * goes to an unlinked temporary file (in memory if no temporary file can be made), and only its
+ * position is kept (12 bytes). At the end the rows are read back in id order, which is creation
+ * order, the same order the in-memory report has.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectionReport } from '../report/model.js';
+import { newRowWriter, writeRowJson, type RowWriter } from './json-row-writer.js';
+
+/** Indent and separator of a row in the report (see json.ts). */
+export const ROW_INDENT = '    ';
+const ROW_END = ',\n';
+const BUFFER_BYTES = 1 << 20;
+/** Room left in the buffer before a row is written there; a row that needs more is written apart. */
+const ROW_ROOM = 1 << 15;
+const ROW_INDENT_BYTES = Buffer.from(ROW_INDENT);
+const ROW_END_BYTES = Buffer.from(ROW_END);
+
+export interface JsonRowSpill {
+  /** Temporary file (unlinked: it disappears when closed), or -1 when rows stay in memory. */
+  fd: number;
+  /** Rows stored in memory when there is no file, in add order. */
+  memory: Buffer[];
+  /** Bytes added but not yet written to the file. */
+  pending: Buffer;
+  pendingBytes: number;
+  /** Bytes stored so far (file offset of the next row). */
+  stored: number;
+  /** Per connection index (1-based id number): where its row starts and how long it is. */
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  count: number;
+  maxIndex: number;
+  writer: RowWriter;
+}
+
+/** A spill backed by an unlinked temporary file; in memory when the temporary directory refuses. */
+export function newJsonRowSpill(directory = tmpdir()): JsonRowSpill {
+  let fd = -1;
+  try {
+    const dir = mkdtempSync(join(directory, 'wscap-'));
+    const path = join(dir, 'rows.json');
+    fd = openSync(path, 'wx+', 0o600);
+    // Unlinked at once: nothing is left behind, even if wscap is killed.
+    unlinkSync(path);
+    rmdirSync(dir);
+  } catch {
+    if (fd !== -1) closeSync(fd);
+    fd = -1;
+  }
+  const pending = Buffer.allocUnsafe(BUFFER_BYTES);
+  return {
+    fd,
+    memory: [],
+    pending,
+    pendingBytes: 0,
+    stored: 0,
+    offsets: new Float64Array(1024),
+    lengths: new Uint32Array(1024),
+    count: 0,
+    maxIndex: 0,
+    writer: newRowWriter(pending, 0, BUFFER_BYTES),
+  };
+}
+
+function grow(spill: JsonRowSpill, index: number): void {
+  let size = spill.offsets.length;
+  while (size <= index) size *= 2;
+  const offsets = new Float64Array(size);
+  offsets.set(spill.offsets);
+  const lengths = new Uint32Array(size);
+  lengths.set(spill.lengths);
+  spill.offsets = offsets;
+  spill.lengths = lengths;
+}
+
+/** Renders one row and stores its text. Rows may come in any order; each id once. */
+export function addJsonRow(spill: JsonRowSpill, row: ConnectionReport): void {
+  const index = Number(row.id.slice(1));
+  if (index >= spill.offsets.length) grow(spill, index);
+  if (spill.pendingBytes + ROW_ROOM > spill.pending.length) flushPending(spill);
+  const w = spill.writer;
+  w.at = spill.pendingBytes;
+  w.isFull = false;
+  spill.pending.set(ROW_INDENT_BYTES, w.at);
+  w.at += ROW_INDENT_BYTES.length;
+  writeRowJson(w, row);
+  let bytes: number;
+  if (!w.isFull && w.at + ROW_END_BYTES.length <= w.end) {
+    spill.pending.set(ROW_END_BYTES, w.at);
+    bytes = w.at + ROW_END_BYTES.length - spill.pendingBytes;
+    spill.pendingBytes += bytes;
+  } else {
+    // A row larger than the room (long hostile strings): rendered as a string instead.
+    const text = Buffer.from(`${ROW_INDENT}${JSON.stringify(row)}${ROW_END}`);
+    bytes = text.length;
+    flushPending(spill);
+    storeBytes(spill, text);
+  }
+  spill.offsets[index] = spill.stored;
+  spill.lengths[index] = bytes;
+  spill.stored += bytes;
+  spill.count++;
+  if (index > spill.maxIndex) spill.maxIndex = index;
+}
+
+function flushPending(spill: JsonRowSpill): void {
+  if (spill.pendingBytes === 0) return;
+  storeBytes(spill, spill.pending.subarray(0, spill.pendingBytes));
+  spill.pendingBytes = 0;
+}
+
+/** Appends bytes to the store; `stored` is advanced by the caller, per row. */
+function storeBytes(spill: JsonRowSpill, bytes: Buffer): void {
+  if (spill.fd === -1) {
+    spill.memory.push(Buffer.from(bytes));
+    return;
+  }
+  let done = 0;
+  while (done < bytes.length) done += writeSync(spill.fd, bytes, done, bytes.length - done);
+}
+
+/** Reads `length` stored bytes from `position` into `into` (file, or the in-memory pieces). */
+function readStored(spill: JsonRowSpill, into: Buffer, length: number, position: number): void {
+  if (spill.fd !== -1) {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(spill.fd, into, done, length - done, position + done);
+      if (n === 0) throw new Error('row store ended early');
+      done += n;
+    }
+    return;
+  }
+  // In memory: find the pieces that hold [position, position + length).
+  let base = 0;
+  let done = 0;
+  for (const piece of spill.memory) {
+    const end = base + piece.length;
+    if (end > position + done && done < length) {
+      const from = position + done - base;
+      const n = Math.min(piece.length - from, length - done);
+      piece.copy(into, done, from, from + n);
+      done += n;
+    }
+    base = end;
+    if (done === length) break;
+  }
+}
+
+/**
+ * The stored rows in id order, as chunks of at most ~1 MiB, each row followed by ",\n" except the
+ * last, which ends with "\n". Rows that finished in id order are read in one go.
+ */
+export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
+  flushPending(spill);
+  let index = 1;
+  let rowsLeft = spill.count;
+  while (index <= spill.maxIndex) {
+    if (spill.lengths[index] === 0) {
+      index++;
+      continue;
+    }
+    // A run of rows stored one after the other.
+    const start = spill.offsets[index];
+    let length = 0;
+    let rows = 0;
+    while (
+      index <= spill.maxIndex &&
+      spill.lengths[index] !== 0 &&
+      spill.offsets[index] === start + length &&
+      (length === 0 || length + spill.lengths[index] <= BUFFER_BYTES)
+    ) {
+      length += spill.lengths[index];
+      rows++;
+      index++;
+    }
+    const chunk = Buffer.allocUnsafe(length);
+    readStored(spill, chunk, length, start);
+    rowsLeft -= rows;
+    // The last row: no separator after it.
+    yield rowsLeft === 0 ? Buffer.concat([chunk.subarray(0, length - ROW_END.length), Buffer.from('\n')]) : chunk;
+  }
+}
+
+/** Closes the temporary file (which was unlinked when made) and drops the rows. */
+export function closeJsonRowSpill(spill: JsonRowSpill): void {
+  if (spill.fd !== -1) closeSync(spill.fd);
+  spill.fd = -1;
+  spill.memory = [];
+  spill.count = 0;
+  spill.maxIndex = 0;
+}
