@@ -2,8 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createLogger, type Verbosity } from './logger.js';
 import { runAnalyze, type AnalyzeCommandOptions } from './analyze-command.js';
-import { describeRecordOptions, runRecord, type RecordCommandOptions } from './record-command.js';
-import { describeSocketsOptions, runSockets, type SocketsCommandOptions } from './sockets-command.js';
+import { describeRecordOptions, type RecordCommandOptions } from './record-options.js';
+import { describeSocketsOptions, type SocketsCommandOptions } from './sockets-options.js';
 import { VERSION } from './version.js';
 import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
 import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
@@ -68,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
   describeRecordOptions(program.command('record')).action(async (options: RecordCommandOptions) => {
     const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
     try {
+      // Loaded only when used: `wscap analyze` starts faster without the recorder's modules.
+      const { runRecord } = await import('./record-command.js');
       exitCode = await runRecord(options, log, argv);
     } catch (err) {
       exitCode = handleError(err, log);
@@ -77,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   describeSocketsOptions(program.command('sockets')).action(async (options: SocketsCommandOptions) => {
     const log = createLogger(verbosityOf(program.opts<GlobalOptions>()));
     try {
+      const { runSockets } = await import('./sockets-command.js');
       exitCode = await runSockets(options, log);
     } catch (err) {
       exitCode = handleError(err, log);
