@@ -21,29 +21,51 @@ import type {
 /** Where the writer is: the target buffer, the next byte, the limit, and whether it ran out. */
 export interface RowWriter {
   buf: Buffer;
+  /** The same bytes, for writing keys four at a time. */
+  view: DataView;
   at: number;
   end: number;
   isFull: boolean;
 }
 
 export function newRowWriter(buf: Buffer, at: number, end: number): RowWriter {
-  return { buf, at, end, isFull: false };
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false };
 }
 
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+/** Constant text (keys and punctuation) as little-endian 32-bit words: one store per four bytes. */
+interface Ascii {
+  words: Uint32Array;
+  length: number;
+}
+
+function ascii(text: string): Ascii {
+  const words = new Uint32Array(Math.ceil(text.length / 4));
+  const bytes = new Uint8Array(words.buffer);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  // The words are read back as little-endian: on a big-endian host, swap them once here.
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+    const view = new DataView(words.buffer);
+    for (let i = 0; i < words.length; i++) words[i] = view.getUint32(i * 4, true);
+  }
+  return { words, length: text.length };
+}
 
 const NULL = ascii('null');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
 
-function raw(w: RowWriter, bytes: Uint8Array): void {
-  const n = bytes.length;
-  if (w.at + n > w.end) {
+/** Copies constant text. Up to three bytes past it are scratch, overwritten by what follows. */
+function raw(w: RowWriter, text: Ascii): void {
+  const words = text.words;
+  const n = words.length;
+  if (w.at + n * 4 > w.end) {
     w.isFull = true;
     return;
   }
-  w.buf.set(bytes, w.at);
-  w.at += n;
+  const view = w.view;
+  const at = w.at;
+  for (let i = 0; i < n; i++) view.setUint32(at + i * 4, words[i], true);
+  w.at = at + text.length;
 }
 
 /** Digits of a whole number 0 ≤ n < 2^53 (small integers with integer arithmetic). */
