@@ -33,7 +33,8 @@ function send(tracker, clientIndex, fromClient, flags, seq, ack, len, t) {
   p.ack = ack;
   p.window = 512;
   p.payloadLength = len;
-  trackPacket(tracker, p, t);
+  p.time = t;
+  trackPacket(tracker, p);
 }
 
 const rows = [];

@@ -52,7 +52,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
     countRow(summary, row);
     onRow(row);
   });
-  const onTcp = (decoded: DecodedPacket, time: number): void => trackPacket(tracker, decoded, time);
+  const onTcp = (decoded: DecodedPacket): void => trackPacket(tracker, decoded);
   const { files, fileWarnings, counts } = await decodeCaptures(paths, onTcp, (snaplen) => {
     context.snaplen = snaplen;
   });

@@ -59,6 +59,7 @@ export function decodePacket(packet: PacketRecord, out: DecodedPacket): DecodeSt
   }
   const buf = packet.data;
   out.buffer = buf;
+  out.time = packet.time;
   const start = packet.offset;
   const end = start + packet.capturedLength;
   const wireEnd = start + packet.originalLength;

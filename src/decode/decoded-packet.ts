@@ -51,6 +51,11 @@ export interface DecodedPacket {
   capturedPayloadLength: number;
   /** The record's buffer (a reference, not a copy): payload bytes are at payloadOffset. */
   buffer: Buffer;
+  /**
+   * The packet's capture time (epoch seconds). Carried here rather than passed beside the packet:
+   * a double passed to a function V8 does not inline is boxed, once per call, per packet.
+   */
+  time: number;
 }
 
 export function newDecodedPacket(): DecodedPacket {
@@ -72,6 +77,7 @@ export function newDecodedPacket(): DecodedPacket {
     payloadOffset: 0,
     capturedPayloadLength: 0,
     buffer: Buffer.alloc(0),
+    time: -0, // a double from the start (see connection.ts newEndpoint)
   };
 }
 

@@ -87,7 +87,7 @@ export function startLiveView(options: LiveViewOptions): LiveView {
   const isTarget = options.isTarget ?? (() => true);
 
   const onPacket = (packet: PacketRecord): void => {
-    if (decodePacket(packet, decoded) === DECODED_TCP) trackPacket(tracker, decoded, packet.time);
+    if (decodePacket(packet, decoded) === DECODED_TCP) trackPacket(tracker, decoded);
   };
 
   const status = (): LiveStatus => {

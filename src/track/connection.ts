@@ -132,3 +132,29 @@ export function newEndpoint(): Endpoint {
     zeroWindowThreshold: 1,
   };
 }
+
+/** Makes a finished connection's endpoint as good as new (the tracker reuses it: see tracker.ts). */
+export function resetEndpoint(ep: Endpoint): Endpoint {
+  ep.state = 0;
+  ep.prevState = 0;
+  ep.packets = 0;
+  ep.bytes = 0;
+  ep.startSeq = -0;
+  ep.lastSeq = -0;
+  ep.finAckSeq = -0;
+  ep.hasFin = false;
+  ep.isFinAcked = false;
+  ep.hasRst = false;
+  ep.lastDataTime = -0;
+  ep.finTime = -0;
+  ep.rstTime = -0;
+  ep.historySeen = 0;
+  ep.lastSynSeq = -0.5;
+  ep.lastFinSeq = -0.5;
+  ep.lastRstSeq = -0.5;
+  ep.retransmissions = 0;
+  ep.retransmissionThreshold = 1;
+  ep.zeroWindows = 0;
+  ep.zeroWindowThreshold = 1;
+  return ep;
+}

@@ -103,6 +103,30 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
   };
 }
 
+/** Makes a finished connection's record activity as good as new (the tracker reuses it); the ring keeps its storage. */
+export function resetRecordActivity(a: RecordActivity, options: RecordOptions): RecordActivity {
+  a.options = options;
+  a.clientAppRecords = 0;
+  a.serverAppRecords = 0;
+  a.requestTime = -0;
+  a.firstServerAnswerTime = -0;
+  a.setupEnd = -0;
+  a.clientControl = 0;
+  a.clientData = 0;
+  a.serverControl = 0;
+  a.serverData = 0;
+  a.silenceFrom = -0;
+  a.maxSilenceS = -0;
+  a.maxSilenceAt = -0;
+  a.pendingHead = 0;
+  a.pendingCount = 0;
+  a.closingRunFrom = -0;
+  a.isClosingRunFromClient = false;
+  a.lastRecordTime = -0;
+  a.closeGapS = -0.5;
+  return a;
+}
+
 /** One TLS record header seen at time t; `size` is its length on the wire, header included. */
 export function onTlsRecord(conn: Connection, isClient: boolean, contentType: number, size: number, t: number): void {
   if (contentType !== TLS_APPLICATION_DATA) return;

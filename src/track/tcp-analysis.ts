@@ -150,6 +150,45 @@ export function newTcpFlowAnalysis(): TcpFlowAnalysis {
   return new FlowAnalysis();
 }
 
+/**
+ * Makes a finished connection's flow analysis as good as new (the tracker reuses it); the RTT
+ * sample array keeps its storage.
+ */
+export function resetTcpFlowAnalysis(f: TcpFlowAnalysis): TcpFlowAnalysis {
+  f.nextSeq = 0;
+  f.lastAck = 0;
+  f.window = -1;
+  f.lastAckTime = NO_TIME;
+  f.lastMarks = 0;
+  f.dupAckNum = 0;
+  f.hasBaseSeq = false;
+  f.maxSeqToBeAcked = 0;
+  f.timedCount = 0;
+  f.firstRtt = 0;
+  f.mruSynTime = NO_TIME;
+  f.nextSeqTime = 0;
+  f.timedEnd0 = 0;
+  f.timedAt0 = 0;
+  f.timedEnd1 = 0;
+  f.timedAt1 = 0;
+  f.baseSeq = 0;
+  f.rttCount = 0;
+  f.rttMin = 0;
+  f.rttMax = 0;
+  if (f.rttSamples !== null) f.rttSamples.length = 0;
+  f.rttHistogram = null;
+  f.retransmissions = 0;
+  f.fastRetransmissions = 0;
+  f.spuriousRetransmissions = 0;
+  f.outOfOrder = 0;
+  f.lostSegments = 0;
+  f.dupAcks = 0;
+  f.zeroWindows = 0;
+  f.zeroWindowProbes = 0;
+  f.keepAlives = 0;
+  return f;
+}
+
 // TCP flags (decoded-packet.ts's values) and the marks of one packet (Wireshark's TCP_A_* flags
 // that decide a counter or a later check), as const enums: tsc writes the numbers in place, where
 // imported or module-level constants are loaded and checked on every packet.
@@ -203,7 +242,8 @@ function isBelowUnsigned(elapsed: number, limit: number): boolean {
  * the initial RTT, and RTT samples. One function on purpose: the common path calls nothing
  * (rare cases do), so V8 compiles it as one piece and boxes no argument on every packet.
  */
-export function analyzeSegment(conn: Connection, isClient: boolean, p: DecodedPacket, t: number): void {
+export function analyzeSegment(conn: Connection, isClient: boolean, p: DecodedPacket): void {
+  const t = p.time;
   const shared = conn.clientFlow;
   let fwd = shared;
   let rev = conn.serverFlow;

@@ -187,10 +187,11 @@ function stepState(ep: Endpoint, peer: Endpoint, isClient: boolean, flags: numbe
 }
 
 /**
- * Applies one packet to the connection. `isClient` says which endpoint sent it; `t` is its time.
+ * Applies one packet to the connection. `isClient` says which endpoint sent it; `p.time` is its time.
  * Order follows Zeek's Process(): history, window, sequence marks, then the state machine.
  */
-export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPacket, t: number): void {
+export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPacket): void {
+  const t = p.time;
   const ep = isClient ? conn.client : conn.server;
   const peer = isClient ? conn.server : conn.client;
   const flags = p.flags;

@@ -173,8 +173,47 @@ export function newTlsFacts(): TlsFacts {
   };
 }
 
+/** Makes a finished connection's record follower as good as new (the tracker reuses it). */
+export function resetTlsStream(s: TlsStream): TlsStream {
+  s.status = 'following';
+  s.mode = M_NEW;
+  s.nextSeq = -0;
+  s.records = 0;
+  s.headerGot = 0;
+  s.headerType = 0;
+  s.headerLength = 0;
+  s.recordTime = -0;
+  s.bodyLeft = 0;
+  s.keep = KEEP_NONE;
+  s.alertLevel = 0;
+  s.isCcsSeen = false;
+  s.isHelloDone = false;
+  s.hello = null;
+  s.ooo = null;
+  return s;
+}
+
+/**
+ * Makes a finished connection's TLS facts as good as new (the tracker reuses them). Lists are
+ * replaced, not emptied: a report row may still hold them.
+ */
+export function resetTlsFacts(f: TlsFacts): TlsFacts {
+  f.clientHelloTime = -0;
+  f.serverHelloTime = -0;
+  f.sni = null;
+  f.isClientHelloCut = false;
+  f.alpnOffered = null;
+  f.versionsOffered = null;
+  f.version = null;
+  f.alpn = null;
+  f.isHelloRetryRequest = false;
+  if (f.alerts.length > 0) f.alerts = [];
+  return f;
+}
+
 /** Follows one TCP segment with payload (p.payloadLength > 0) of the given direction. */
-export function followTls(conn: Connection, isClient: boolean, p: DecodedPacket, t: number): void {
+export function followTls(conn: Connection, isClient: boolean, p: DecodedPacket): void {
+  const t = p.time;
   const s = isClient ? conn.clientTls : conn.serverTls;
   // RFC 9293 3.5.3 lets a RST carry diagnostic text: it is not stream data.
   if ((p.flags & RST) !== 0) return;

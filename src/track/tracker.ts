@@ -9,11 +9,11 @@
  */
 import { ACK, SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { formatAddress } from './address.js';
-import { newEndpoint, type Connection } from './connection.js';
+import { newEndpoint, resetEndpoint, type Connection } from './connection.js';
 import { stepConnection } from './tcp-state.js';
-import { analyzeSegment, newTcpFlowAnalysis } from './tcp-analysis.js';
-import { followTls, newTlsFacts, newTlsStream } from './tls-stream.js';
-import { DEFAULT_RECORD_OPTIONS, newRecordActivity, type RecordOptions } from './record-activity.js';
+import { analyzeSegment, newTcpFlowAnalysis, resetTcpFlowAnalysis } from './tcp-analysis.js';
+import { followTls, newTlsFacts, newTlsStream, resetTlsFacts, resetTlsStream } from './tls-stream.js';
+import { DEFAULT_RECORD_OPTIONS, newRecordActivity, resetRecordActivity, type RecordOptions } from './record-activity.js';
 
 export interface TrackerOptions {
   /** Without a SYN, the side on this port is the server (default 443). */
@@ -24,6 +24,11 @@ export interface TrackerOptions {
    * ACK and a retransmitted FIN or two, short enough that the table holds open connections only.
    */
   closedLingerS?: number;
+  /**
+   * Reuse a finished connection's tracking state for a new one (default true). onDone must not
+   * keep the Connection it is given: only what it copied out of it.
+   */
+  reuseState?: boolean;
   /** Record size classes, setup window and closing-pattern gap (record-activity.ts). */
   records?: RecordOptions;
 }
@@ -44,7 +49,17 @@ export interface Tracker {
   recordOptions: RecordOptions;
   /** Connections that have closed, oldest first: the sweep looks at these only. */
   closed: TrackedConnection[];
+  /**
+   * Finished connections whose tracking state (endpoints, flows, TLS, records) the next new
+   * connections reuse: it stays in the old generation instead of being allocated per connection
+   * and copied by every young-generation GC while it lives (~2 KB per connection).
+   */
+  spare: Connection[];
+  reuseState: boolean;
 }
+
+/** Spare connection states kept at most (a burst of closes beyond this is left to the GC). */
+const MAX_SPARE = 4096;
 
 interface TrackedConnection extends Connection {
   nextInBucket: TrackedConnection | null;
@@ -64,6 +79,8 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     nextSweep: 0,
     recordOptions: options.records ?? DEFAULT_RECORD_OPTIONS,
     closed: [],
+    spare: [],
+    reuseState: options.reuseState ?? true,
   };
 }
 
@@ -119,6 +136,7 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
   const serverIsDst = isDestinationServer(p, tr.options.serverPort);
   const clientFirst = serverIsDst ? 0 : 4;
   const serverFirst = serverIsDst ? 4 : 0;
+  const spare = tr.spare.pop();
   const conn: TrackedConnection = {
     index: ++tr.created,
     hash,
@@ -135,8 +153,8 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     s1: p.addresses[serverFirst + 1],
     s2: p.addresses[serverFirst + 2],
     s3: p.addresses[serverFirst + 3],
-    client: newEndpoint(),
-    server: newEndpoint(),
+    client: spare ? resetEndpoint(spare.client) : newEndpoint(),
+    server: spare ? resetEndpoint(spare.server) : newEndpoint(),
     firstTime: t,
     lastTime: t,
     // Times start as -0 (equal to 0, but a double: see newEndpoint).
@@ -149,12 +167,12 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
     isFinExchangeBeforeRst: false,
     // Zeek marks a connection whose first packet came from the responder with '^' (roles flipped).
     history: serverIsDst ? '' : '^',
-    clientFlow: newTcpFlowAnalysis(),
-    serverFlow: newTcpFlowAnalysis(),
-    clientTls: newTlsStream(),
-    serverTls: newTlsStream(),
-    tls: newTlsFacts(),
-    records: newRecordActivity(tr.recordOptions),
+    clientFlow: spare ? resetTcpFlowAnalysis(spare.clientFlow) : newTcpFlowAnalysis(),
+    serverFlow: spare ? resetTcpFlowAnalysis(spare.serverFlow) : newTcpFlowAnalysis(),
+    clientTls: spare ? resetTlsStream(spare.clientTls) : newTlsStream(),
+    serverTls: spare ? resetTlsStream(spare.serverTls) : newTlsStream(),
+    tls: spare ? resetTlsFacts(spare.tls) : newTlsFacts(),
+    records: spare ? resetRecordActivity(spare.records, tr.recordOptions) : newRecordActivity(tr.recordOptions),
     nextInBucket: null,
     isQueuedClosed: false,
     isFinished: false,
@@ -164,7 +182,8 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
 }
 
 /** Finds (or creates) the packet's connection and applies the packet to it. */
-export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
+export function trackPacket(tr: Tracker, p: DecodedPacket): void {
+  const t = p.time;
   const hash = tupleHash(p);
   let prev: TrackedConnection | null = null;
   let conn = tr.table.get(hash) ?? null;
@@ -189,9 +208,9 @@ export function trackPacket(tr: Tracker, p: DecodedPacket, t: number): void {
     direction = matchDirection(conn, p);
   }
   const isClient = direction === FROM_CLIENT;
-  stepConnection(conn, isClient, p, t);
-  analyzeSegment(conn, isClient, p, t);
-  if (p.payloadLength > 0) followTls(conn, isClient, p, t);
+  stepConnection(conn, isClient, p);
+  analyzeSegment(conn, isClient, p);
+  if (p.payloadLength > 0) followTls(conn, isClient, p);
   if (!conn.isQueuedClosed && isClosed(conn)) {
     conn.isQueuedClosed = true;
     tr.closed.push(conn);
@@ -252,6 +271,8 @@ function finish(tr: Tracker, conn: TrackedConnection): void {
   conn.isFinished = true;
   tr.open--;
   tr.onDone(conn);
+  // onDone has made the report row: the tracking state is free for the next connection.
+  if (tr.reuseState && tr.spare.length < MAX_SPARE) tr.spare.push(conn);
 }
 
 /** Calls fn for every connection in the table (open, or closed and lingering). */

@@ -139,8 +139,8 @@ function health(flow: TcpFlowAnalysis): Health {
 /** wscap's connections (creation order) with the client's endpoint and both directions' health. */
 async function wscapHealth(path: string): Promise<{ client: string; c2s: Health; s2c: Health }[]> {
   const conns: Connection[] = [];
-  const tracker = newTracker({ serverPort: 443 }, (c) => conns.push(c));
-  await decodeCaptures([path], (p, t) => trackPacket(tracker, p, t));
+  const tracker = newTracker({ serverPort: 443, reuseState: false }, (c) => conns.push(c));
+  await decodeCaptures([path], (p) => trackPacket(tracker, p));
   finishTracker(tracker);
   conns.sort((a, b) => a.index - b.index);
   return conns.map((c) => ({

@@ -59,7 +59,8 @@ export function startReplay(closedLingerS?: number): Replay {
         p.window = 65535;
         p.payloadLength = s.len ?? 0;
         t = s.t ?? t + 0.01;
-        trackPacket(tracker, p, t);
+        p.time = t;
+        trackPacket(tracker, p);
         open.push(tracker.open);
       }
       return open;

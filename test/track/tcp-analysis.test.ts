@@ -31,8 +31,8 @@ function counts(flow: TcpFlowAnalysis): Counts {
 
 async function connectionsOf(path: string): Promise<Connection[]> {
   const conns: Connection[] = [];
-  const tracker = newTracker({ serverPort: 443 }, (c) => conns.push(c));
-  await decodeCaptures([path], (p, t) => trackPacket(tracker, p, t));
+  const tracker = newTracker({ serverPort: 443, reuseState: false }, (c) => conns.push(c));
+  await decodeCaptures([path], (p) => trackPacket(tracker, p));
   finishTracker(tracker);
   return conns.sort((a, b) => a.index - b.index);
 }
@@ -322,7 +322,8 @@ function feed(tracker: Tracker, steps: Step[]): void {
     p.ack = (s.ack ?? 0) >>> 0;
     p.window = s.window ?? 1000;
     p.payloadLength = s.len ?? 0;
-    trackPacket(tracker, p, s.t);
+    p.time = s.t;
+    trackPacket(tracker, p);
   }
 }
 

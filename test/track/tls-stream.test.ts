@@ -64,8 +64,11 @@ async function loadSegments(...names: string[]): Promise<Segment[]> {
 function run(segments: Segment[]): Connection[] {
   calls.length = 0;
   const conns: Connection[] = [];
-  const tr = newTracker({ serverPort: 443 }, (c) => conns.push(c));
-  for (const s of segments) trackPacket(tr, s.p, s.t);
+  const tr = newTracker({ serverPort: 443, reuseState: false }, (c) => conns.push(c));
+  for (const s of segments) {
+    s.p.time = s.t;
+    trackPacket(tr, s.p);
+  }
   finishTracker(tr);
   return conns;
 }

@@ -2,6 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { ACK, FIN, SYN, PSH } from '../../src/decode/decoded-packet.js';
 import { startReplay, type Step } from './replay.js';
+import { join } from 'node:path';
+import { loadExpectations } from '../helpers.js';
+import { decodeCaptures } from '../../src/analyze/decode-captures.js';
+import { summarizeConnection } from '../../src/analyze/summarize-connection.js';
+import { finishTracker, newTracker, trackPacket } from '../../src/track/tracker.js';
+import type { ConnectionReport } from '../../src/report/model.js';
 
 function handshakeAndClose(port: number, t0: number): Step[] {
   const C = 1000 + port;
@@ -80,5 +86,32 @@ describe('tracker table', () => {
     expect(r.rows.map((c) => c.id)).toEqual(['C1', 'C2']);
     expect(r.tracker.open).toBe(1);
     expect(r.finish().map((c) => c.id)).toEqual(['C1', 'C2', 'C3']);
+  });
+});
+
+describe('reused tracking state', () => {
+  it('a connection on reused state reports exactly what it reports on fresh state, on every fixture', async () => {
+    let reused = 0;
+    for (const exp of loadExpectations()) {
+      const paths = exp.files.map((f) => join(exp.dir, f));
+      const rowsOf = async (reuseState: boolean): Promise<ConnectionReport[]> => {
+        const rows: ConnectionReport[] = [];
+        // No linger: connections finish (and give their state back) as soon as they close.
+        const tracker = newTracker({ serverPort: 443, closedLingerS: 0, reuseState }, (c) => {
+          rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null }));
+        });
+        let before = 0;
+        await decodeCaptures(paths, (p) => {
+          before = tracker.spare.length;
+          trackPacket(tracker, p);
+          if (tracker.spare.length < before) reused++;
+        });
+        finishTracker(tracker);
+        return rows;
+      };
+      expect(await rowsOf(true), exp.name).toEqual(await rowsOf(false));
+    }
+    // The check means something only if state was reused.
+    expect(reused).toBeGreaterThanOrEqual(10); // 15 with the fixtures of 2026-11-27
   });
 });
