@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Measures the heap bytes wscap keeps per open connection (tracker state) and per finished
-// connection (its report row). Prints figures; run with `node --expose-gc bench/connection-memory.mjs`
+// Measures the heap bytes wscap keeps per open connection (tracker state), per finished connection
+// whose report row is kept (text report), and per finished connection streamed into the JSON row
+// spill (json report). Prints figures; run with `node --expose-gc bench/connection-memory.mjs`
 // after `npm run build`.
 import { newDecodedPacket, DECODED_TCP, SYN, ACK, PSH } from '../dist/decode/decoded-packet.js';
 import { newTracker, trackPacket, finishTracker } from '../dist/track/tracker.js';
 import { summarizeConnection } from '../dist/analyze/summarize-connection.js';
+import { addJsonRow, closeJsonRowSpill, newJsonRowSpill } from '../dist/render/json-rows.js';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with: node --expose-gc bench/connection-memory.mjs');
@@ -37,22 +39,47 @@ function send(tracker, clientIndex, fromClient, flags, seq, ack, len, t) {
   trackPacket(tracker, p);
 }
 
-const rows = [];
-const tracker = newTracker({ serverPort: 443 }, (c) => rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null })));
-const before = heap();
-for (let i = 0; i < N; i++) {
-  const t = 1000 + i * 1e-4;
-  send(tracker, i, true, SYN, 1, 0, 0, t);
-  send(tracker, i, false, SYN | ACK, 100, 2, 0, t);
-  send(tracker, i, true, ACK, 2, 101, 0, t);
-  send(tracker, i, false, PSH | ACK, 101, 2, 356, t);
+/** Opens N connections (handshake and one data segment each); returns the tracker. */
+function openAll(onDone) {
+  const tracker = newTracker({ serverPort: 443 }, onDone);
+  for (let i = 0; i < N; i++) {
+    const t = 1000 + i * 1e-4;
+    send(tracker, i, true, SYN, 1, 0, 0, t);
+    send(tracker, i, false, SYN | ACK, 100, 2, 0, t);
+    send(tracker, i, true, ACK, 2, 101, 0, t);
+    send(tracker, i, false, PSH | ACK, 101, 2, 356, t);
+  }
+  return tracker;
 }
+
+// Rows kept in memory (the text report).
+const rows = [];
+let before = heap();
+const tracker = openAll((c) => rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null })));
 const open = heap();
 finishTracker(tracker);
+const spareCount = tracker.spare.length;
+const withSpare = heap();
+tracker.spare.length = 0;
 const finished = heap();
 const perOpen = (open - before) / N;
 const perRow = (finished - before) / N;
-console.log(`connections:                 ${N}`);
-console.log(`heap per open connection:    ${perOpen.toFixed(0)} bytes (tracker state, table entry included)`);
-console.log(`heap per finished connection: ${perRow.toFixed(0)} bytes (report row, tracker state released)`);
+const perSpare = (withSpare - finished) / spareCount;
+rows.length = 0;
+
+// Rows streamed to the JSON spill (the json report): only their place is kept.
+before = heap();
+const spill = newJsonRowSpill();
+const streamed = openAll((c) => addJsonRow(spill, summarizeConnection(c, { captureEnd: 0, snaplen: null })));
+finishTracker(streamed);
+streamed.spare.length = 0;
+const perStreamed = (heap() - before) / N;
+const spillBytes = spill.stored + spill.pendingBytes;
+closeJsonRowSpill(spill);
+
+console.log(`connections:                  ${N}`);
+console.log(`heap per open connection:     ${perOpen.toFixed(0)} bytes (tracker state, table entry included)`);
+console.log(`heap per finished connection: ${perRow.toFixed(0)} bytes when its report row is kept (text report)`);
+console.log(`                              ${perStreamed.toFixed(0)} bytes when its row is streamed (json report; ${(spillBytes / N).toFixed(0)} bytes of JSON per row in the spill file)`);
+console.log(`spare tracking states:        ${spareCount} kept for reuse, ${perSpare.toFixed(0)} bytes each`);
 console.log(`node ${process.version}`);

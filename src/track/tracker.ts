@@ -59,7 +59,7 @@ export interface Tracker {
 }
 
 /** Spare connection states kept at most (a burst of closes beyond this is left to the GC). */
-const MAX_SPARE = 4096;
+const MAX_SPARE = 1024;
 
 interface TrackedConnection extends Connection {
   nextInBucket: TrackedConnection | null;
