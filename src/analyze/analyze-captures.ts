@@ -11,6 +11,7 @@ import { summarizeConnection, type SummaryContext } from './summarize-connection
 import type { RecordOptions } from '../track/record-activity.js';
 import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
 import { decodeCaptures, packetWarnings } from './decode-captures.js';
+import { finishDiagnosis, newDiagnosis, observeRow, type DiagnosisOptions } from './diagnosis/diagnose.js';
 import {
   SCHEMA_VERSION,
   type CaptureWarning,
@@ -33,13 +34,16 @@ export interface AnalyzeOptions {
    * connections only. Without it, the rows are in the report, in id order.
    */
   onRow?: (row: ConnectionReport) => void;
+  /** Anomaly thresholds and the expected connection count; defaults in diagnosis/diagnose.ts. */
+  diagnosis?: Partial<DiagnosisOptions>;
 }
 
 /** Reads the files and builds the report. Throws CaptureFileError for a file that is not a capture. */
 export async function analyzeCaptures(paths: string[], options: AnalyzeOptions): Promise<Report> {
   const rows: ConnectionReport[] = [];
   const onRow = options.onRow ?? ((row: ConnectionReport) => void rows.push(row));
-  const summary = newSummary();
+  const counts_ = newRowCounts();
+  const diagnosis = newDiagnosis(options.diagnosis);
   // Read first, so each row is complete (its process) when it is made.
   const loadWarnings: CaptureWarning[] = [];
   const recording = loadRecordingContext(paths, loadWarnings);
@@ -49,19 +53,27 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   const tracker = newTracker({ serverPort: options.serverPort, records: options.records }, (conn) => {
     const row = summarizeConnection(conn, context);
     if (recording !== null) row.process = processOf(recording, row);
-    countRow(summary, row);
+    countRow(counts_, row);
+    observeRow(diagnosis, row);
     onRow(row);
   });
   const onTcp = (decoded: DecodedPacket): void => trackPacket(tracker, decoded);
-  const { files, fileWarnings, counts } = await decodeCaptures(paths, onTcp, (snaplen) => {
+  const decoded = await decodeCaptures(paths, onTcp, (snaplen) => {
     context.snaplen = snaplen;
   });
+  const { files, fileWarnings, counts } = decoded;
   context.captureEnd = counts.lastTime;
   finishTracker(tracker);
   rows.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
 
   const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths), ...loadWarnings];
   if (recording !== null) warnings.push(...recordingWarnings(recording, paths));
+  const { summary, anomalies } = finishDiagnosis(diagnosis, {
+    end: counts.lastTime,
+    truncatedPackets: counts.truncated,
+    snaplen: context.snaplen,
+    dnsNames: (decoded as { dnsNames?: ReadonlyMap<string, readonly string[]> }).dnsNames ?? new Map(),
+  });
 
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -80,12 +92,16 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
       durationS: counts.timed > 0 ? Math.round((counts.lastTime - counts.firstTime) * 1e6) / 1e6 : 0,
       warnings,
     },
-    summary: inCanonicalOrder(summary),
+    summary: { ...inCanonicalOrder(counts_), ...summary },
+    anomalies,
     connections: rows,
   };
 }
 
-function newSummary(): Report['summary'] {
+/** Rows counted by client state and close kind. */
+type RowCounts = Pick<Report['summary'], 'connections' | 'byClientState' | 'byCloseKind'>;
+
+function newRowCounts(): RowCounts {
   return { connections: 0, byClientState: {}, byCloseKind: {} };
 }
 
@@ -93,7 +109,7 @@ const CLIENT_STATES: ClientState[] = ['SYN-SENT', 'ESTAB', 'FIN-WAIT-1', 'FIN-WA
 const CLOSE_KINDS: CloseKind[] = ['fin', 'rst', 'refused', 'unanswered', 'open'];
 
 /** The counts in a fixed key order, whatever order the rows came in. */
-function inCanonicalOrder(summary: Report['summary']): Report['summary'] {
+function inCanonicalOrder(summary: RowCounts): RowCounts {
   const byClientState: Partial<Record<ClientState, number>> = {};
   const byCloseKind: Partial<Record<CloseKind, number>> = {};
   for (const k of CLIENT_STATES) if (summary.byClientState[k] !== undefined) byClientState[k] = summary.byClientState[k];
@@ -102,7 +118,7 @@ function inCanonicalOrder(summary: Report['summary']): Report['summary'] {
 }
 
 /** Counts one row into the summary (rows may be streamed away, so counts are kept as they come). */
-function countRow(summary: Report['summary'], row: ConnectionReport): void {
+function countRow(summary: RowCounts, row: ConnectionReport): void {
   const byClientState: Partial<Record<ClientState, number>> = summary.byClientState;
   const byCloseKind: Partial<Record<CloseKind, number>> = summary.byCloseKind;
   summary.connections++;

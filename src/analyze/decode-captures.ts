@@ -6,6 +6,7 @@ import { readCaptures } from '../pcap/read-captures.js';
 import type { PacketRecord } from '../pcap/packet-record.js';
 import {
   DECODED_TCP,
+  DNS_RESPONSE,
   FRAGMENT,
   INVALID,
   NOT_IP,
@@ -16,7 +17,9 @@ import {
   type DecodedPacket,
 } from '../decode/decoded-packet.js';
 import { decodePacket } from '../decode/decode-packet.js';
+import { TYPE_A, addressNames, parseDnsResponse, type DnsResponse } from '../decode/dns.js';
 import { linkTypeNames } from '../decode/link.js';
+import { formatAddress } from '../track/address.js';
 import type { CaptureFileReport, CaptureWarning } from '../report/model.js';
 
 /** Counts of packets by what the decoder made of them. */
@@ -46,7 +49,17 @@ export interface DecodeResult {
   /** Damage that stopped a file early (truncated, corrupt, read-error). */
   fileWarnings: CaptureWarning[];
   counts: PacketCounts;
+  /**
+   * Names for server addresses from the DNS responses in the capture (UDP from port 53, QR set,
+   * opcode QUERY, rcode 0): address text as formatAddress writes it → the names that lead to it
+   * (question name, then each CNAME target), in the order first seen, each once. At most
+   * MAX_DNS_ADDRESSES addresses and MAX_DNS_NAMES names per address; further ones are ignored.
+   */
+  dnsNames: Map<string, string[]>;
 }
+
+export const MAX_DNS_ADDRESSES = 10_000;
+export const MAX_DNS_NAMES = 8;
 
 export function newPacketCounts(): PacketCounts {
   return {
@@ -81,6 +94,7 @@ export async function decodeCaptures(
 ): Promise<DecodeResult> {
   const decoded = newDecodedPacket();
   const counts = newPacketCounts();
+  const dnsNames = new Map<string, string[]>();
   const onPacket = (packet: PacketRecord): void => {
     counts.packets++;
     if (packet.hasTimestamp) {
@@ -95,6 +109,12 @@ export async function decodeCaptures(
     if (status === DECODED_TCP) {
       counts.tcp++;
       onTcp(decoded, packet.time);
+      return;
+    }
+    if (status === DNS_RESPONSE) {
+      counts.notTcp++; // counted as any non-TCP packet
+      const at = decoded.payloadOffset;
+      addDnsNames(dnsNames, parseDnsResponse(decoded.buffer, at, at + decoded.capturedPayloadLength));
       return;
     }
     countUndecoded(counts, status, packet, decoded);
@@ -112,7 +132,30 @@ export async function decodeCaptures(
     })),
     fileWarnings: cursors.flatMap((c) => (c.warning ? [c.warning] : [])),
     counts,
+    dnsNames,
   };
+}
+
+/**
+ * Adds the address → names of one parsed DNS message to `names` (see DecodeResult.dnsNames): only
+ * a response (QR) to a standard query (opcode 0) without error (rcode 0); within the bounds.
+ */
+export function addDnsNames(names: Map<string, string[]>, res: DnsResponse | null): void {
+  if (res === null || !res.isResponse || res.opcode !== 0 || res.rcode !== 0) return;
+  for (const answer of res.answers) {
+    if (answer.address === null) continue;
+    const address = formatAddress(answer.address, 0, answer.type === TYPE_A ? 4 : 6);
+    let list = names.get(address);
+    if (list === undefined) {
+      if (names.size >= MAX_DNS_ADDRESSES) continue;
+      list = [];
+      names.set(address, list);
+    }
+    for (const name of addressNames(res, answer)) {
+      if (list.length >= MAX_DNS_NAMES) break;
+      if (!list.includes(name)) list.push(name);
+    }
+  }
 }
 
 /** The smallest snap length that is set (0 means the file does not say). */

@@ -14,7 +14,7 @@ import {
 } from '../track/connection.js';
 import { rttSummary, type TcpFlowAnalysis } from '../track/tcp-analysis.js';
 import type { TlsStream } from '../track/tls-stream.js';
-import { maxDataSilence, wsCloseInitiator } from '../track/record-activity.js';
+import { maxDataSilence, wsCloseFrameSeen, wsCloseInitiator } from '../track/record-activity.js';
 import type {
   ClientState,
   CloseKind,
@@ -107,12 +107,13 @@ export function zeekConnState(conn: Connection): ZeekConnState {
 }
 
 function closeReport(conn: Connection, kind: CloseKind): CloseReport {
-  if (conn.firstCloser === 0) return { kind, initiator: null, at: null, wsInitiator: null };
+  if (conn.firstCloser === 0) return { kind, initiator: null, at: null, wsInitiator: null, wsCloseFrame: null };
   return {
     kind,
     initiator: conn.firstCloser === 1 ? 'client' : 'server',
     at: roundMicros(conn.firstCloseTime),
     wsInitiator: wsCloseInitiator(conn),
+    wsCloseFrame: wsCloseFrameSeen(conn),
   };
 }
 

@@ -9,7 +9,10 @@ import { renderText } from '../render/text.js';
 import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from './version.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
+import { parseDuration } from './durations.js';
+import type { DiagnosisOptions } from '../analyze/diagnosis/diagnose.js';
+import type { Severity } from '../report/model.js';
 import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
 
 export interface AnalyzeCommandOptions {
@@ -19,6 +22,17 @@ export interface AnalyzeCommandOptions {
   controlSize: string;
   details?: boolean;
   color?: boolean;
+  failOn: string;
+  symbols?: string;
+  perSymbol: string;
+  expect?: string;
+  stall: string;
+  silentAfter: string;
+  massWindow: string;
+  massCount: string;
+  retransRate: string;
+  stormCount: string;
+  sni: string;
 }
 
 const formats = ['text', 'json'] as const;
@@ -45,21 +59,58 @@ function parseControlSize(value: string): number {
   return n;
 }
 
+/** A whole number from min to max, for a count option. */
+function parseCount(value: string, option: string, min: number, max = 1_000_000): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${option} must be a whole number from ${min} to ${max}, got '${escapeTerminal(value)}'`);
+  return n;
+}
+
+function parsePercent(value: string, option: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n > 100) throw new UsageError(`${option} must be a percentage from 0 to 100, got '${escapeTerminal(value)}'`);
+  return n;
+}
+
+/** The anomaly thresholds and expectations from the command line. */
+function parseDiagnosis(o: AnalyzeCommandOptions): Partial<DiagnosisOptions> {
+  if (o.symbols !== undefined && o.expect !== undefined) throw new UsageError('give --symbols or --expect, not both');
+  const sni = o.sni.trim().toLowerCase();
+  return {
+    symbols: o.symbols === undefined ? null : parseCount(o.symbols, '--symbols', 1),
+    perSymbol: parseCount(o.perSymbol, '--per-symbol', 1, 1000),
+    expect: o.expect === undefined ? null : parseCount(o.expect, '--expect', 1),
+    stallS: parseDuration(o.stall, '--stall'),
+    silentAfterS: parseDuration(o.silentAfter, '--silent-after'),
+    massWindowS: parseDuration(o.massWindow, '--mass-window'),
+    massCount: parseCount(o.massCount, '--mass-count', 2),
+    retransPercent: parsePercent(o.retransRate, '--retrans-rate'),
+    stormCount: parseCount(o.stormCount, '--storm-count', 2),
+    expectedSni: sni === 'any' || sni === '' ? null : sni,
+  };
+}
+
+const FAIL_ON: Record<string, Severity[]> = { fail: ['fail'], warn: ['fail', 'warn'], never: [] };
+
 export async function runAnalyze(files: string[], options: AnalyzeCommandOptions, log: Log): Promise<number> {
   const format = parseFormat(options.format, options.out);
   const serverPort = parsePort(options.serverPort);
   const records = { ...DEFAULT_RECORD_OPTIONS, controlMaxBytes: parseControlSize(options.controlSize) };
+  const diagnosis = parseDiagnosis(options);
+  const failOn = FAIL_ON[options.failOn];
+  if (failOn === undefined) throw new UsageError(`--fail-on must be fail, warn or never, got '${escapeTerminal(options.failOn)}'`);
   const started = performance.now();
   // JSON rows are rendered as connections finish and kept off the heap (render/json-rows.ts).
   const spill = format === 'json' ? newJsonRowSpill() : undefined;
   try {
     const onRow = spill === undefined ? undefined : (row: ConnectionReport): void => addJsonRow(spill, row);
-    const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow });
+    const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow, diagnosis });
     writeReport(report, format, options, log, started, spill);
+    // For cron jobs and CI: the report is written either way; the exit code says whether it matters.
+    return report.anomalies.some((a) => failOn.includes(a.severity)) ? EXIT_FINDINGS : EXIT_OK;
   } finally {
     if (spill !== undefined) closeJsonRowSpill(spill);
   }
-  return EXIT_OK;
 }
 
 function writeReport(report: Report, format: Format, options: AnalyzeCommandOptions, log: Log, started: number, spill: JsonRowSpill | undefined): void {

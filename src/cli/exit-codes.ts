@@ -2,6 +2,8 @@
 
 /** The report was written / the recording ended cleanly. */
 export const EXIT_OK = 0;
+/** `wscap analyze`: the report was written and an anomaly reached --fail-on (default: a fail). */
+export const EXIT_FINDINGS = 1;
 /** Usage error, or an input that could not be read at all. */
 export const EXIT_USAGE = 2;
 /** The machine cannot record: tcpdump missing, no privilege, unwritable directory, disk full. */

@@ -6,6 +6,7 @@ import { describeRecordOptions, type RecordCommandOptions } from './record-optio
 import { describeSocketsOptions, type SocketsCommandOptions } from './sockets-options.js';
 import { VERSION } from './version.js';
 import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
+import { DEFAULT_DIAGNOSIS_OPTIONS } from '../analyze/diagnosis/diagnose.js';
 import { EXIT_INTERNAL, EXIT_USAGE } from './exit-codes.js';
 import { CaptureFileError } from '../errors/capture-file-error.js';
 import { UsageError } from '../errors/usage-error.js';
@@ -54,6 +55,17 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--color', 'force colour in the text report')
     .option('--no-color', 'no colour in the text report')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when an anomaly is this severe or worse').choices(['fail', 'warn', 'never']).default('fail'))
+    .option('--symbols <n>', 'expected symbols: expect symbols × --per-symbol connections (anomaly connection-count)')
+    .option('--per-symbol <n>', 'connections per symbol (one per kline interval)', String(DEFAULT_DIAGNOSIS_OPTIONS.perSymbol))
+    .option('--expect <n>', 'expected connections (instead of --symbols)')
+    .option('--stall <time>', 'anomaly stall: a server data silence longer than this', `${DEFAULT_DIAGNOSIS_OPTIONS.stallS}s`)
+    .option('--silent-after <time>', 'anomaly silent: open this long without one data-size record', `${DEFAULT_DIAGNOSIS_OPTIONS.silentAfterS}s`)
+    .option('--mass-window <time>', 'anomaly mass-disconnect: server-side closes within this window...', `${DEFAULT_DIAGNOSIS_OPTIONS.massWindowS}s`)
+    .option('--mass-count <n>', '... at least this many of them', String(DEFAULT_DIAGNOSIS_OPTIONS.massCount))
+    .option('--retrans-rate <percent>', 'anomaly retransmissions: above this share of all packets', String(DEFAULT_DIAGNOSIS_OPTIONS.retransPercent))
+    .option('--storm-count <n>', 'anomaly reconnect-storm: this many short-lived attempts within a minute', String(DEFAULT_DIAGNOSIS_OPTIONS.stormCount))
+    .option('--sni <host>', "anomaly sni: the server name the agent should send ('any': no check)", DEFAULT_DIAGNOSIS_OPTIONS.expectedSni ?? 'any')
     .action(async (files: string[], options: AnalyzeCommandOptions) => {
       const globals = program.opts<GlobalOptions>();
       const log = createLogger(verbosityOf(globals));

@@ -260,6 +260,7 @@ const K = {
   closeKind: ascii('}},"close":{"kind":'),
   initiator: ascii(',"initiator":'),
   wsInitiator: ascii(',"wsInitiator":'),
+  wsCloseFrame: ascii(',"wsCloseFrame":'),
   clientState: ascii('},"clientState":'),
   zeek: ascii(',"zeek":{"connState":'),
   history: ascii(',"history":'),
@@ -411,6 +412,8 @@ export function writeRowJson(w: RowWriter, row: ConnectionReport): void {
   writeNumberOrNull(w, c.at);
   raw(w, K.wsInitiator);
   writeStringOrNull(w, c.wsInitiator);
+  raw(w, K.wsCloseFrame);
+  raw(w, c.wsCloseFrame === null ? NULL : c.wsCloseFrame ? TRUE : FALSE);
   raw(w, K.clientState);
   writeString(w, row.clientState);
   raw(w, K.zeek);

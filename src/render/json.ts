@@ -25,7 +25,7 @@ const ROW_JOINT_LINES = `},\n${ROW_INDENT}{"id":`;
  * report's own `connections` is then empty: the analysis streamed them).
  */
 export function* renderJsonChunks(report: Report, spill?: JsonRowSpill): Generator<string | Buffer> {
-  const head = JSON.stringify({ ...report, connections: [] }, null, 2);
+  const head = indented({ ...report, connections: [] }, '');
   const at = head.lastIndexOf(EMPTY_CONNECTIONS);
   const rowCount = spill !== undefined && spill.count > 0 ? spill.count : report.connections.length;
   if (rowCount === 0) {
@@ -44,6 +44,28 @@ export function* renderJsonChunks(report: Report, spill?: JsonRowSpill): Generat
     }
   }
   yield `  ]${head.slice(at + EMPTY_CONNECTIONS.length)}\n`;
+}
+
+/**
+ * JSON.stringify(value, null, 2), except that arrays holding only numbers, strings, null or such
+ * arrays stay on one line: the concurrency series ([[t, n], ...]) and id lists are long.
+ */
+export function indented(value: unknown, indent: string): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every(isFlat)) return JSON.stringify(value);
+    const inner = `${indent}  `;
+    return `[\n${value.map((v) => inner + indented(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  const inner = `${indent}  `;
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${indented(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+function isFlat(v: unknown): boolean {
+  return v === null || typeof v !== 'object' || (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object'));
 }
 
 export function renderJson(report: Report, spill?: JsonRowSpill): string {

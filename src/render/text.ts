@@ -7,6 +7,7 @@ import type { ConnectionReport, Report } from '../report/model.js';
 import { linkTypeNames } from '../decode/link.js';
 import { escapeTerminal } from './escape.js';
 import { BOLD, DIM, YELLOW, paint, stateColors } from './ansi.js';
+import { diagnosisLines } from './text-diagnosis.js';
 
 export interface TextOptions {
   color: boolean;
@@ -160,6 +161,7 @@ export function renderText(report: Report, options: TextOptions): string {
   const out: string[] = [];
   const cap = report.capture;
   out.push(paint(`${report.generator} report`, BOLD, options.color));
+  out.push(...diagnosisLines(report, options.color));
   out.push(
     cap.start === null
       ? `Capture: ${cap.packets} packets`

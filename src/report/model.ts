@@ -211,6 +211,11 @@ export interface CloseReport {
    * RFC 6455 has the server close TCP first whoever started the WebSocket close.
    */
   wsInitiator: Side | null;
+  /**
+   * The closing run held a WebSocket close frame (a record larger than a TLS 1.3 close_notify);
+   * false: only close_notify-size records (TLS closed without a WebSocket close); null: no closing run.
+   */
+  wsCloseFrame: boolean | null;
 }
 
 export interface ConnectionReport {
@@ -238,10 +243,97 @@ export interface ConnectionReport {
   process: ProcessReport | null;
 }
 
+/** info: worth knowing, not a problem; warn: look at it; fail: the agent's data is affected. */
+export type Severity = 'info' | 'warn' | 'fail';
+/** The worst severity among the anomalies (info counts as ok). */
+export type Verdict = 'ok' | 'warn' | 'fail';
+
+/** A server name and what it was seen at. */
+export interface HostReport {
+  /** The SNI; for connections without one, a name from the capture's DNS answers, else the address. */
+  name: string;
+  /** Where the name comes from. */
+  source: 'sni' | 'dns' | 'address';
+  /** Server addresses (ip, or [ip]:port when not 443), in order first seen. */
+  addresses: string[];
+  connections: number;
+}
+
+/** Connections open at each moment: established (or midstream) until their first FIN or RST. */
+export interface ConcurrencyReport {
+  max: number;
+  /** When the maximum was first reached (epoch seconds), null without connections. */
+  maxAt: number | null;
+  /** Open when the capture ended. */
+  atEnd: number;
+  /**
+   * [time, open] at each change, in time order; on long captures (more than 1,000 changes) one
+   * point per bucket of `stepS` seconds, [bucket start, the most open in it].
+   */
+  series: Array<[number, number]>;
+  /** Bucket width when the series is bucketed, else null. */
+  stepS: number | null;
+}
+
+/** What the user said to expect (--symbols × --per-symbol, or --expect). */
+export interface ExpectedReport {
+  connections: number;
+  symbols: number | null;
+  perSymbol: number;
+}
+
+/** The guide's estimate: connections ESTAB at the end ÷ connections per symbol. */
+export interface SymbolEstimateReport {
+  established: number;
+  perSymbol: number;
+  symbols: number;
+}
+
+/** A connection to the same server name opened after another closed: close → next SYN. */
+export interface ReconnectReport {
+  count: number;
+  delayS: { min: number | null; median: number | null; max: number | null };
+}
+
+/** Connection attempts (SYNs of new connections) in the busiest rolling window. */
+export interface AttemptReport {
+  /** Most attempts within any `windowS`. */
+  max: number;
+  /** Start of that busiest window (epoch seconds), or null. */
+  at: number | null;
+  windowS: number;
+  /** Binance's limit: 300 attempts per 5 minutes per IP. */
+  budget: number;
+}
+
 export interface SummaryReport {
   connections: number;
   byClientState: Partial<Record<ClientState, number>>;
   byCloseKind: Partial<Record<CloseKind, number>>;
+  verdict: Verdict;
+  hosts: HostReport[];
+  concurrency: ConcurrencyReport;
+  /** null when neither --symbols nor --expect was given. */
+  expected: ExpectedReport | null;
+  symbolsEstimate: SymbolEstimateReport;
+  reconnects: ReconnectReport;
+  attempts: AttemptReport;
+}
+
+/** Something the on-call engineer should know, with the evidence. */
+export interface AnomalyReport {
+  /** Stable code (README lists them): close-wait, stall, silent, reset, ... */
+  code: string;
+  severity: Severity;
+  /** The connections that show it (at most 1,000 ids; `count` has the number). */
+  connections: string[];
+  count: number;
+  /** When it was first seen (epoch seconds), or null. */
+  at: number | null;
+  /** One sentence: what happened. */
+  message: string;
+  /** What a person can do about it. */
+  hint: string;
 }
 
 export interface Report {
@@ -249,5 +341,7 @@ export interface Report {
   generator: string;
   capture: CaptureReport;
   summary: SummaryReport;
+  /** Most severe first, then by time. */
+  anomalies: AnomalyReport[];
   connections: ConnectionReport[];
 }

@@ -68,6 +68,8 @@ export interface RecordActivity {
    */
   closingRunFrom: number;
   isClosingRunFromClient: boolean;
+  /** The largest record of that run (wire size): a TLS 1.3 close_notify alone is 24 bytes, a close frame more. */
+  closingRunLargest: number;
   lastRecordTime: number;
   /** The closing gap for this connection (closeGap()), worked out at its first classified record. */
   closeGapS: number;
@@ -98,6 +100,7 @@ export function newRecordActivity(options: RecordOptions): RecordActivity {
     pendingCount: 0,
     closingRunFrom: -0,
     isClosingRunFromClient: false,
+    closingRunLargest: 0,
     lastRecordTime: -0,
     closeGapS: -0.5, // not worked out yet (any negative; a double, as above)
   };
@@ -122,6 +125,7 @@ export function resetRecordActivity(a: RecordActivity, options: RecordOptions): 
   a.pendingCount = 0;
   a.closingRunFrom = -0;
   a.isClosingRunFromClient = false;
+  a.closingRunLargest = 0;
   a.lastRecordTime = -0;
   a.closeGapS = -0.5;
   return a;
@@ -175,6 +179,9 @@ export function onTlsRecord(conn: Connection, isClient: boolean, contentType: nu
     else if (a.closingRunFrom === 0 || t - a.lastRecordTime > a.closeGapS) {
       a.closingRunFrom = t;
       a.isClosingRunFromClient = isClient;
+      a.closingRunLargest = size;
+    } else if (size > a.closingRunLargest) {
+      a.closingRunLargest = size;
     }
     a.lastRecordTime = t;
   }
@@ -251,3 +258,22 @@ export function wsCloseInitiator(conn: Connection): 'client' | 'server' | null {
   if (conn.firstCloseTime - a.lastRecordTime > a.closeGapS) return null;
   return a.isClosingRunFromClient ? 'client' : 'server';
 }
+
+/**
+ * TLS 1.3 close_notify on the wire: 5-byte header, 2-byte alert, 1-byte inner type, 16-byte AEAD
+ * tag (AES-GCM, ChaCha20-Poly1305). A WebSocket close frame with a status code is at least 26.
+ */
+const CLOSE_NOTIFY_TLS13_BYTES = 24;
+
+/**
+ * Whether the closing run held a WebSocket close frame, not only TLS close_notify records: null
+ * when there is no closing run (wsCloseInitiator is null). In TLS 1.3 close_notify is an
+ * application-data record like any other, told apart by its size; in TLS 1.2 it is an alert
+ * record and never in the run. The DOMAIN signal of an abnormal close (1006) is a server close
+ * with this false or null.
+ */
+export function wsCloseFrameSeen(conn: Connection): boolean | null {
+  if (wsCloseInitiator(conn) === null) return null;
+  return conn.tls.version !== TLS_1_3 || conn.records.closingRunLargest > CLOSE_NOTIFY_TLS13_BYTES;
+}
+

@@ -22,7 +22,29 @@ function report(path: string): Report {
       durationS: 0,
       warnings: [{ code: 'truncated', message: 'cut \u0007 here', file: path, offset: 24 }],
     },
-    summary: { connections: 0, byClientState: {}, byCloseKind: {} },
+    summary: {
+      connections: 0,
+      byClientState: {},
+      byCloseKind: {},
+      verdict: 'warn',
+      hosts: [{ name: 'evil\u001b[2Jhost', source: 'sni', addresses: ['127.0.0.2'], connections: 0 }],
+      concurrency: { max: 0, maxAt: null, atEnd: 0, series: [], stepS: null },
+      expected: null,
+      symbolsEstimate: { established: 0, perSymbol: 7, symbols: 0 },
+      reconnects: { count: 0, delayS: { min: null, median: null, max: null } },
+      attempts: { max: 0, at: null, windowS: 300, budget: 300 },
+    },
+    anomalies: [
+      {
+        code: 'sni',
+        severity: 'warn',
+        connections: ['C1', 'C2', 'C3', 'C5'],
+        count: 4,
+        at: null,
+        message: '4 connections named another host than fstream.binance.com in SNI: evil\u001b[2Jhost.',
+        hint: 'Check \u0007 the URL.',
+      },
+    ],
     connections: [],
   };
 }
@@ -33,6 +55,17 @@ describe('renderText', () => {
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(text).toContain('evil\\x1b]0;owned\\x07.pcap');
     expect(text).toContain('cut \\x07 here');
+    // Anomaly messages and host names quote the capture's SNI.
+    expect(text).toContain('evil\\x1b[2Jhost 0 (127.0.0.2)');
+    expect(text).toContain('  evil\\x1b[2Jhost.');
+    expect(text).toContain('Check \\x07 the URL.');
+  });
+  it('opens with the verdict and the anomalies, connections as ranges', () => {
+    const lines = renderText(report('a.pcap'), { color: false }).split('\n');
+    expect(lines[1]).toBe('Verdict: WARN (1 warn)');
+    expect(lines[2]).toBe('  WARN sni (C1–C3, C5): 4 connections named another host than fstream.binance.com in SNI:');
+    expect(lines[3]).toBe('         evil\\x1b[2Jhost.');
+    expect(lines[4]).toBe('Summary');
   });
   it('uses no escape sequences without colour', () => {
     expect(renderText(report('a.pcap'), { color: false })).not.toContain('\u001b');

@@ -1,0 +1,273 @@
+/**
+ * \summary: the anomaly rules: each turns the connections' facts into findings with evidence.
+ *
+ * Codes are stable (README "Anomalies"); one rule per code, in the order the README lists them.
+ * Messages may quote capture strings (SNI): renderers escape them.
+ */
+import type { AnomalyReport, AttemptReport, ConcurrencyReport, ExpectedReport, Severity } from '../../report/model.js';
+import type { CaptureFacts, DiagnosisOptions } from './diagnose.js';
+import { idOf, isServerClosed, type ConnectionFacts } from './facts.js';
+import { busiestWindow, openUntil, type Reconnect } from './capture-view.js';
+
+/** Evidence lists stop here; `count` keeps the total. */
+const MAX_IDS = 1000;
+
+export interface RuleContext {
+  options: DiagnosisOptions;
+  capture: CaptureFacts;
+  open: ConcurrencyReport;
+  reconnects: Reconnect[];
+  attempts: AttemptReport;
+  expected: ExpectedReport | null;
+}
+
+function anomaly(code: string, severity: Severity, list: ConnectionFacts[], at: number | null, message: string, hint: string): AnomalyReport {
+  const sorted = [...list].sort((a, b) => a.index - b.index);
+  return { code, severity, connections: sorted.slice(0, MAX_IDS).map(idOf), count: list.length, at, message, hint };
+}
+
+function earliest(values: Array<number | null>): number | null {
+  let min: number | null = null;
+  for (const v of values) if (v !== null && (min === null || v < min)) min = v;
+  return min;
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** "12 ms" below a second, else "1.5 s". */
+function seconds(x: number): string {
+  return x < 1 ? `${Math.round(x * 1000)} ms` : `${Math.round(x * 10) / 10} s`;
+}
+
+export function findAnomalies(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+  const found: AnomalyReport[] = [];
+  const add = (a: AnomalyReport | AnomalyReport[] | null): void => {
+    if (a === null) return;
+    if (Array.isArray(a)) found.push(...a);
+    else found.push(a);
+  };
+  add(closeWait(facts));
+  add(stall(facts, ctx));
+  add(silent(facts, ctx));
+  add(reset(facts));
+  add(simpleKind(facts, 'refused', 'connection attempt', 'refused (the SYN was answered by a RST)',
+    'Nothing listens at that address and port, or a firewall rejects it: check the host name, the port and any proxy.'));
+  add(simpleKind(facts, 'unanswered', 'connection attempt', 'never answered (no SYN-ACK)',
+    'A firewall drops the packets or the address is unreachable: check routing, egress rules and what the name resolves to.'));
+  add(zeroWindow(facts));
+  add(retransmissions(facts, ctx));
+  add(massDisconnects(facts, ctx));
+  add(dayCuts(facts, ctx));
+  add(reconnectStorm(facts, ctx));
+  add(attemptBudget(facts, ctx));
+  add(connectionCount(ctx));
+  add(abnormalClose(facts));
+  add(sni(facts, ctx));
+  add(midstream(facts));
+  add(snaplen(facts, ctx));
+  return found;
+}
+
+function closeWait(facts: ConnectionFacts[]): AnomalyReport | null {
+  const list = facts.filter((f) => f.clientState === 'CLOSE-WAIT');
+  if (list.length === 0) return null;
+  return anomaly('close-wait', 'fail', list, earliest(list.map((f) => f.closeAt)),
+    `${plural(list.length, 'connection')} left in CLOSE-WAIT: the server closed, the agent never closed its side.`,
+    "The agent does not close its socket when the server ends the stream: close it (and reconnect) on the socket's end/close event; `ss -tnp state close-wait` lists them live.");
+}
+
+/** Data that stopped flowing for a while (not a stream that never had any: that is `silent`). */
+function stall(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const limit = ctx.options.stallS;
+  const list = facts.filter((f) => (f.serverDataRecords ?? 0) > 0 && (f.maxDataSilenceS ?? 0) > limit);
+  if (list.length === 0) return null;
+  const longest = Math.max(...list.map((f) => f.maxDataSilenceS as number));
+  return anomaly('stall', 'warn', list, earliest(list.map((f) => f.maxDataSilenceAt)),
+    `${plural(list.length, 'stream')} had no data from the server for more than ${seconds(limit)} while TCP stayed up (longest ${seconds(longest)}).`,
+    'Klines are pushed every 250 ms while the symbol trades: if it was trading, the stream is stale (compare its sibling connections) and should be resubscribed or reconnected.');
+}
+
+function silent(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const after = ctx.options.silentAfterS;
+  const list = facts.filter((f) => f.isEstablished && f.serverDataRecords === 0 && openUntil(f, ctx.capture.end) - f.start >= after);
+  if (list.length === 0) return null;
+  return anomaly('silent', 'fail', list, earliest(list.map((f) => f.start)),
+    `${plural(list.length, 'connection')} open ${seconds(after)} or more received not one data-size record from the server, only control records (pings).`,
+    'The retired-URL symptom: since 2026-04-23 legacy paths (/ws/...) connect but deliver nothing. Use /market/ws/<symbol>@kline_<interval> or /market/stream?streams=..., and check the stream names.');
+}
+
+function reset(facts: ConnectionFacts[]): AnomalyReport | null {
+  const list = facts.filter((f) => f.closeKind === 'rst');
+  if (list.length === 0) return null;
+  const byAgent = list.filter((f) => f.closeInitiator === 'client').length;
+  return anomaly('reset', 'warn', list, earliest(list.map((f) => f.closeAt)),
+    `${plural(list.length, 'connection')} ended with a RST (${byAgent} from the agent, ${list.length - byAgent} from the server side).`,
+    "A RST from the server side (or a middlebox: compare the packets' TTL) drops the stream without a close handshake; one from the agent means it aborted the socket (killed, or closed with unread data). Check the agent's log at that time.");
+}
+
+function simpleKind(facts: ConnectionFacts[], kind: 'refused' | 'unanswered', what: string, how: string, hint: string): AnomalyReport | null {
+  const list = facts.filter((f) => f.closeKind === kind);
+  if (list.length === 0) return null;
+  return anomaly(kind, 'warn', list, earliest(list.map((f) => f.start)), `${plural(list.length, what)} ${how}.`, hint);
+}
+
+function zeroWindow(facts: ConnectionFacts[]): AnomalyReport | null {
+  const list = facts.filter((f) => f.clientZeroWindows > 0);
+  if (list.length === 0) return null;
+  return anomaly('zero-window', 'warn', list, earliest(list.map((f) => f.start)),
+    `${plural(list.length, 'connection')} where the agent advertised a zero receive window: it stopped reading (a slow consumer).`,
+    "The agent's consumer is blocked or too slow: read the socket continuously and process messages elsewhere, or carry fewer streams per connection; Binance disconnects slow consumers.");
+}
+
+function retransmissions(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  let retransmitted = 0;
+  let packets = 0;
+  for (const f of facts) {
+    if (f.closeKind === 'refused' || f.closeKind === 'unanswered') continue; // SYN retries are theirs
+    retransmitted += f.retransmissions;
+    packets += f.packets;
+  }
+  if (packets === 0 || (retransmitted / packets) * 100 < ctx.options.retransPercent || retransmitted === 0) return null;
+  const list = facts.filter((f) => f.retransmissions > 0 && f.closeKind !== 'refused' && f.closeKind !== 'unanswered');
+  const percent = Math.round((retransmitted / packets) * 1000) / 10;
+  return anomaly('retransmissions', 'warn', list, earliest(list.map((f) => f.start)),
+    `${percent} % of the packets were retransmissions (${retransmitted} of ${packets}), on ${plural(list.length, 'connection')}.`,
+    "Packets are lost between the agent and Binance: check the host's interface errors, `ss -ti` retrans counters, and whether other hosts see the same.");
+}
+
+/** Groups of server-side closes within massWindowS of the group's first. */
+function massDisconnects(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+  const o = ctx.options;
+  const closed = facts.filter((f) => isServerClosed(f) && f.closeAt !== null).sort((a, b) => (a.closeAt as number) - (b.closeAt as number));
+  const found: AnomalyReport[] = [];
+  for (let i = 0; i < closed.length; ) {
+    let j = i;
+    while (j < closed.length && (closed[j].closeAt as number) - (closed[i].closeAt as number) <= o.massWindowS) j++;
+    if (j - i >= o.massCount) {
+      const group = closed.slice(i, j);
+      const span = (group[group.length - 1].closeAt as number) - (group[0].closeAt as number);
+      const daily = group.filter((f) => isDayCut(f, o)).length;
+      found.push(anomaly('mass-disconnect', 'warn', group, group[0].closeAt,
+        `${group.length} connections were closed by the server within ${seconds(span)}${daily === group.length ? ', at about 24 h of age (the daily disconnect)' : ''}.`,
+        'A server-side event (restart, the 24-hour limit, a rate limit): make sure the agent reconnects with backoff and jitter rather than all at once, and check Binance announcements for that time.'));
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  return found;
+}
+
+function isDayCut(f: ConnectionFacts, o: DiagnosisOptions): boolean {
+  return f.closeAt !== null && Math.abs(f.closeAt - f.start - o.dayCutS) <= o.dayCutToleranceS;
+}
+
+function dayCuts(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const list = facts.filter((f) => isServerClosed(f) && isDayCut(f, ctx.options));
+  if (list.length === 0) return null;
+  return anomaly('24h-cut', 'info', list, earliest(list.map((f) => f.closeAt)),
+    `${plural(list.length, 'connection')} closed by the server at about 24 h of age: Binance's documented daily disconnect.`,
+    'Expected. To avoid a gap, reconnect each stream on your own schedule before 24 h, staggered.');
+}
+
+/** Many attempts that did not last: the agent reconnecting in a loop. */
+function reconnectStorm(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const o = ctx.options;
+  const short = facts.filter(
+    (f) => f.isAttempt && (!f.isEstablished || (f.closeKind !== 'open' && (f.closeAt ?? f.end) - f.start < o.shortLivedS)),
+  );
+  const w = busiestWindow(short.map((f) => f.start), o.stormWindowS);
+  if (w.count < o.stormCount) return null;
+  const inWindow = short.filter((f) => f.start >= w.from && f.start < w.from + o.stormWindowS);
+  return anomaly('reconnect-storm', 'fail', inWindow, w.from,
+    `${w.count} connection attempts within ${seconds(o.stormWindowS)} ended within ${seconds(o.shortLivedS)} or never opened: the agent is reconnecting in a loop.`,
+    'Reconnect with exponential backoff and jitter, and find out why each connection dies (the other anomalies); Binance bans IPs that are disconnected repeatedly.');
+}
+
+function attemptBudget(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const a = ctx.attempts;
+  if (a.at === null || a.max < 0.8 * a.budget) return null;
+  const inWindow = facts.filter((f) => f.isAttempt && f.start >= (a.at as number) && f.start < (a.at as number) + a.windowS);
+  const over = a.max > a.budget;
+  return anomaly('attempt-budget', over ? 'fail' : 'warn', inWindow, a.at,
+    `${a.max} connection attempts within ${seconds(a.windowS)}: ${over ? 'over' : 'close to'} Binance's limit of ${a.budget} per 5 minutes per IP.`,
+    'Stagger start-up and reconnects (7 connections per symbol: 43 symbols at once is 301 attempts), or carry several streams per connection (/market/stream?streams=a/b/c).');
+}
+
+function connectionCount(ctx: RuleContext): AnomalyReport | null {
+  const e = ctx.expected;
+  if (e === null) return null;
+  const { max, atEnd, maxAt } = ctx.open;
+  if (max === e.connections) return null;
+  const what = e.symbols !== null ? `${e.connections} expected (${e.symbols} symbols × ${e.perSymbol})` : `${e.connections} expected`;
+  if (max < e.connections) {
+    return anomaly('connection-count', 'fail', [], maxAt,
+      `At most ${max} connections were open at once (${atEnd} at the end), ${what}.`,
+      "Some streams never connected or were not replaced: check the agent's log, and the refused and unanswered attempts.");
+  }
+  return anomaly('connection-count', 'warn', [], maxAt,
+    `Up to ${max} connections were open at once (${atEnd} at the end), ${what}.`,
+    'More connections than streams: duplicate subscriptions, or old connections not closed when replaced.');
+}
+
+/**
+ * An upgraded WebSocket that the server side closed (TCP) without a close frame, and whose closing
+ * the client did not start: the client sees code 1006. Judged only where the records were followed.
+ */
+function abnormalClose(facts: ConnectionFacts[]): AnomalyReport | null {
+  const list = facts.filter(
+    (f) =>
+      (f.closeKind === 'fin' || f.closeKind === 'rst') &&
+      f.closeInitiator === 'server' &&
+      f.wsInitiator !== 'client' &&
+      f.wsCloseFrame !== true &&
+      f.isUpgraded &&
+      f.isRecordsFollowed,
+  );
+  if (list.length === 0) return null;
+  return anomaly('abnormal-close', 'warn', list, earliest(list.map((f) => f.closeAt)),
+    `${plural(list.length, 'connection')} closed by the server side with no WebSocket close frame first (the client sees close code 1006).`,
+    'The server or a middlebox (proxy, NAT, load balancer idle timeout) dropped the stream without a close handshake; reconnect with backoff and look for a RST or an idle timeout on the path.');
+}
+
+function sni(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+  const found: AnomalyReport[] = [];
+  const missing = facts.filter((f) => f.sniStatus === 'absent');
+  if (missing.length > 0) {
+    found.push(anomaly('sni', 'warn', missing, earliest(missing.map((f) => f.start)),
+      `${plural(missing.length, 'connection')} sent a ClientHello without SNI (server_name); Binance refuses those.`,
+      'Give the TLS client the host name (servername / server_hostname) instead of connecting to a bare address.'));
+  }
+  const expected = ctx.options.expectedSni;
+  if (expected !== null) {
+    const other = facts.filter((f) => f.sni !== null && f.sni.toLowerCase() !== expected);
+    if (other.length > 0) {
+      const names = [...new Set(other.map((f) => f.sni as string))].slice(0, 5);
+      found.push(anomaly('sni', 'warn', other, earliest(other.map((f) => f.start)),
+        `${plural(other.length, 'connection')} named another host than ${expected} in SNI: ${names.join(', ')}.`,
+        "Check the agent's configured URL (wss://fstream.binance.com/...); give --sni if another host is expected."));
+    }
+  }
+  return found;
+}
+
+function midstream(facts: ConnectionFacts[]): AnomalyReport | null {
+  const list = facts.filter((f) => !f.isAttempt && f.isEstablished);
+  if (list.length === 0) return null;
+  return anomaly('midstream', 'info', list, earliest(list.map((f) => f.start)),
+    `${plural(list.length, 'connection')} were already open when the capture started: their handshake and TLS details are not in it.`,
+    'Start recording before the agent connects (or restart the agent while recording) to see the handshakes.');
+}
+
+function snaplen(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const cut = facts.filter((f) => f.sniStatus === 'cut');
+  const truncated = ctx.capture.truncatedPackets;
+  if (cut.length === 0 && truncated === 0) return null;
+  const limit = ctx.capture.snaplen === null ? 'The snap length' : `The snap length (${ctx.capture.snaplen} bytes)`;
+  const parts: string[] = [];
+  if (truncated > 0) parts.push(`cut the headers of ${plural(truncated, 'packet')}`);
+  if (cut.length > 0) parts.push(`cut the ClientHello of ${plural(cut.length, 'connection')} (SNI unknown)`);
+  return anomaly('snaplen', 'warn', cut, earliest(cut.map((f) => f.start)),
+    `${limit} ${parts.join(' and ')}.`,
+    'Record whole packets (snap length 0, the tcpdump and wscap record default) or at least 512 bytes.');
+}

@@ -1,0 +1,182 @@
+/**
+ * \summary: the capture-wide view: hosts, connections open over time, reconnects, attempts.
+ *
+ * Pure functions over the connections' facts (facts.ts), in creation order.
+ */
+import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
+import type { ConnectionFacts } from './facts.js';
+
+/** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
+const MAX_SERIES_POINTS = 1000;
+
+/** "ip" for port 443, else "ip:port" / "[ip]:port". */
+export function addressText(ip: string, port: number): string {
+  if (port === 443) return ip;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+export interface HostNaming {
+  /** Connection index → its host name. */
+  nameOf: Map<number, string>;
+  hosts: HostReport[];
+}
+
+/**
+ * Names each connection's server: its SNI; without one, a name the capture's DNS answers give its
+ * address; else the SNI other connections to the same address and port sent; else the address.
+ */
+export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string, readonly string[]>): HostNaming {
+  const sniAt = new Map<string, string>();
+  for (const f of facts) {
+    const at = addressText(f.serverIp, f.serverPort);
+    if (f.sni !== null && !sniAt.has(at)) sniAt.set(at, f.sni);
+  }
+  const nameOf = new Map<number, string>();
+  const byName = new Map<string, HostReport>();
+  for (const f of facts) {
+    const at = addressText(f.serverIp, f.serverPort);
+    let name: string;
+    let source: HostReport['source'];
+    const dns = dnsNames.get(f.serverIp);
+    if (f.sni !== null) [name, source] = [f.sni, 'sni'];
+    else if (dns !== undefined && dns.length > 0) [name, source] = [dns[0], 'dns'];
+    else if (sniAt.has(at)) [name, source] = [sniAt.get(at) as string, 'sni'];
+    else [name, source] = [at, 'address'];
+    nameOf.set(f.index, name);
+    let host = byName.get(name);
+    if (host === undefined) {
+      host = { name, source, addresses: [], connections: 0 };
+      byName.set(name, host);
+    }
+    host.connections++;
+    if (!host.addresses.includes(at) && host.addresses.length < 100) host.addresses.push(at);
+  }
+  const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || a.name.localeCompare(b.name));
+  return { nameOf, hosts };
+}
+
+/** When a connection stops counting as open: its first FIN/RST, else the capture's end if still ESTAB, else its last packet. */
+export function openUntil(f: ConnectionFacts, captureEnd: number): number {
+  if (f.closeAt !== null) return f.closeAt;
+  return f.clientState === 'ESTAB' ? Math.max(captureEnd, f.end) : f.end;
+}
+
+export function concurrency(facts: ConnectionFacts[], captureEnd: number): ConcurrencyReport {
+  const events: Array<[number, number]> = [];
+  let atEnd = 0;
+  for (const f of facts) {
+    if (!f.isEstablished) continue;
+    events.push([f.start, 1]);
+    const until = openUntil(f, captureEnd);
+    if (f.closeAt === null && f.clientState === 'ESTAB') atEnd++;
+    else events.push([until, -1]);
+  }
+  // Closes before opens at the same instant: a reconnect does not count twice.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const changes: Array<[number, number]> = [];
+  let open = 0;
+  let max = 0;
+  let maxAt: number | null = null;
+  for (let i = 0; i < events.length; ) {
+    const t = events[i][0];
+    while (i < events.length && events[i][0] === t) open += events[i++][1];
+    if (changes.length === 0 || changes[changes.length - 1][1] !== open) changes.push([t, open]);
+    if (open > max) {
+      max = open;
+      maxAt = t;
+    }
+  }
+  if (changes.length <= MAX_SERIES_POINTS) return { max, maxAt, atEnd, series: changes, stepS: null };
+  return { max, maxAt, atEnd, ...bucketed(changes) };
+}
+
+/** One point per bucket: the most connections open at any moment in it. */
+function bucketed(changes: Array<[number, number]>): { series: Array<[number, number]>; stepS: number } {
+  const first = changes[0][0];
+  const span = changes[changes.length - 1][0] - first;
+  const stepS = Math.max(span / MAX_SERIES_POINTS, 1e-6);
+  const series: Array<[number, number]> = [];
+  let level = 0;
+  let bucket = -1;
+  let bucketMax = 0;
+  for (const [t, n] of changes) {
+    const b = Math.min(Math.floor((t - first) / stepS), MAX_SERIES_POINTS - 1);
+    if (b !== bucket) {
+      if (bucket >= 0) series.push([round6(first + bucket * stepS), bucketMax]);
+      // Buckets without a change keep the level they started with.
+      for (let k = bucket + 1; k < b; k++) series.push([round6(first + k * stepS), level]);
+      bucket = b;
+      bucketMax = level;
+    }
+    level = n;
+    if (n > bucketMax) bucketMax = n;
+  }
+  series.push([round6(first + bucket * stepS), bucketMax]);
+  return { series, stepS: round6(stepS) };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+export interface Reconnect {
+  closed: ConnectionFacts;
+  opened: ConnectionFacts;
+  delayS: number;
+}
+
+/**
+ * Pairs each new connection attempt with the earliest unpaired close of a connection to the same
+ * host before it: the agent replacing a connection it lost.
+ */
+export function findReconnects(facts: ConnectionFacts[], nameOf: Map<number, string>): Reconnect[] {
+  const byHost = new Map<string, ConnectionFacts[]>();
+  for (const f of facts) {
+    const name = nameOf.get(f.index) as string;
+    const list = byHost.get(name);
+    if (list) list.push(f);
+    else byHost.set(name, [f]);
+  }
+  const pairs: Reconnect[] = [];
+  for (const list of byHost.values()) {
+    const closes = list.filter((f) => f.closeAt !== null && f.isEstablished).sort((a, b) => (a.closeAt as number) - (b.closeAt as number));
+    const opens = list.filter((f) => f.isAttempt).sort((a, b) => a.start - b.start);
+    let next = 0;
+    const waiting: ConnectionFacts[] = [];
+    let head = 0;
+    for (const o of opens) {
+      while (next < closes.length && (closes[next].closeAt as number) < o.start) waiting.push(closes[next++]);
+      if (head < waiting.length) {
+        const c = waiting[head++];
+        pairs.push({ closed: c, opened: o, delayS: round6(o.start - (c.closeAt as number)) });
+      }
+    }
+  }
+  return pairs.sort((a, b) => a.opened.start - b.opened.start);
+}
+
+export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
+  if (pairs.length === 0) return { count: 0, delayS: { min: null, median: null, max: null } };
+  const delays = pairs.map((p) => p.delayS).sort((a, b) => a - b);
+  const n = delays.length;
+  const median = n % 2 === 1 ? delays[(n - 1) / 2] : round6((delays[n / 2 - 1] + delays[n / 2]) / 2);
+  return { count: n, delayS: { min: delays[0], median, max: delays[n - 1] } };
+}
+
+/** The busiest window of `windowS` seconds: how many attempts started in it, and its first one. */
+export function busiestWindow(times: number[], windowS: number): { count: number; from: number; firstIndex: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = { count: 0, from: 0, firstIndex: 0 };
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] >= windowS) lo++;
+    if (hi - lo + 1 > best.count) best = { count: hi - lo + 1, from: sorted[lo], firstIndex: lo };
+  }
+  return best;
+}
+
+export function attemptReport(facts: ConnectionFacts[], windowS: number, budget: number): AttemptReport {
+  const starts = facts.filter((f) => f.isAttempt).map((f) => f.start);
+  const w = busiestWindow(starts, windowS);
+  return { max: w.count, at: w.count === 0 ? null : w.from, windowS, budget };
+}
