@@ -72,7 +72,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
     end: counts.lastTime,
     truncatedPackets: counts.truncated,
     snaplen: context.snaplen,
-    dnsNames: (decoded as { dnsNames?: ReadonlyMap<string, readonly string[]> }).dnsNames ?? new Map(),
+    dnsNames: decoded.dnsNames,
   });
 
   return {
