@@ -149,6 +149,9 @@ function writeChunks(chunks: Iterable<string | Buffer>, out: string | undefined)
       if (size >= 1 << 20) flush();
     }
     flush();
+  } catch (err) {
+    // The reader went away (`wscap analyze x.pcap | head`): stop writing, as other tools do.
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
   } finally {
     if (fd !== 1) closeSync(fd);
   }

@@ -64,3 +64,26 @@ describe('wscap analyze exit codes', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('a reader that goes away', () => {
+  it('`wscap analyze … | head`: stops writing quietly, exit code unchanged, no error line', async () => {
+    const { spawn } = await import('node:child_process');
+    const files = ['clean-shutdown.pcap', 'lossy.pcap', 'zero-window.pcap', 'quiet-streams.pcap', 'pings-only.pcap', 'server-close-reconnect.pcap', 'midstream.pcap', 'ipv6-clean.pcap'];
+    const child = spawn(process.execPath, [join(FIXTURES, '..', 'dist', 'cli', 'bin.js'), 'analyze', '--fail-on', 'never', '--format', 'json', ...files.map(fixture)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read one chunk of the (> 64 KiB) report, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
