@@ -14,8 +14,15 @@ export const INVALID = 4;
 export const FRAGMENT = 5;
 /** The link type is not one wscap decodes. */
 export const UNKNOWN_LINK = 6;
+/**
+ * A UDP datagram from port 53 (a DNS response, RFC 1035 4.2.1) whose UDP header is whole: not TCP
+ * (counted as NOT_TCP is), but its payload is there to read. Only `srcPort`, `dstPort`,
+ * `payloadLength` (from the UDP length), `payloadOffset` and `capturedPayloadLength` are set, besides
+ * the IP fields.
+ */
+export const DNS_RESPONSE = 7;
 
-export type DecodeStatus = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+export type DecodeStatus = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** TCP flag bits (RFC 9293 3.1). */
 export const FIN = 0x01;

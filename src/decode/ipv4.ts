@@ -1,6 +1,7 @@
 /** \summary: IPv4 header decoder (RFC 791). */
-import { FRAGMENT, NOT_TCP, invalid, truncated, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
+import { FRAGMENT, invalid, truncated, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
 import { decodeTcp } from './tcp.js';
+import { decodeNonTcp } from './udp.js';
 import { u16be, u32be } from '../pcap/bytes.js';
 
 const IPPROTO_TCP = 6;
@@ -38,10 +39,8 @@ export function decodeIpv4(buf: Buffer, at: number, end: number, wireEnd: number
     out.protocol = 'ipv4';
     return FRAGMENT;
   }
-  if (protocol !== IPPROTO_TCP) {
-    out.status = NOT_TCP;
-    return NOT_TCP;
-  }
+  // Not TCP: NOT_TCP, or DNS_RESPONSE for a DNS response over UDP (one call, off the TCP path).
+  if (protocol !== IPPROTO_TCP) return decodeNonTcp(buf, at + headerLength, end, ipLength - headerLength, protocol, out);
   if (at + headerLength > end) return truncated(out, 'ipv4');
   return decodeTcp(buf, at + headerLength, end, ipLength - headerLength, out);
 }

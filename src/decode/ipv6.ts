@@ -1,6 +1,7 @@
 /** \summary: IPv6 header decoder with extension-header walk (RFC 8200). */
-import { FRAGMENT, NOT_TCP, truncated, invalid, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
+import { FRAGMENT, truncated, invalid, type DecodeStatus, type DecodedPacket } from './decoded-packet.js';
 import { decodeTcp } from './tcp.js';
+import { decodeNonTcp } from './udp.js';
 import { u16be, u32be } from '../pcap/bytes.js';
 
 const IPPROTO_TCP = 6;
@@ -37,8 +38,7 @@ export function decodeIpv6(buf: Buffer, at: number, end: number, wireEnd: number
       out.protocol = 'ipv6';
       return FRAGMENT;
     } else {
-      out.status = NOT_TCP;
-      return NOT_TCP;
+      return decodeNonTcp(buf, p, end, remaining, next, out); // NOT_TCP, or DNS_RESPONSE
     }
     if (length > remaining) return invalid(out, 'ipv6', 'extension header longer than the payload');
     next = buf[p];
