@@ -11,7 +11,8 @@
 #   clean-shutdown (also writes the .pcapng and .pcap.gz copies),
 #   server-close-reconnect, close-wait, agent-reset, refused-unanswered,
 #   midstream, any-nano, ipv6-clean, rotated, snaplen (snaplen-64 + snaplen-40),
-#   lossy, zero-window, quiet-streams, pings-only, snaplen-128, large-clienthello.
+#   lossy, zero-window, quiet-streams, pings-only, snaplen-128, large-clienthello,
+#   dns-names.
 # --refresh  records nothing: re-runs expected.py --refresh on the capture files
 #   already in fixtures/ (each expected file keeps its scenario description; the
 #   computed " This capture: ..." tail is recomputed). expected.py fails if a key
@@ -25,8 +26,9 @@
 # local TLS WebSocket server standing in for fstream.binance.com
 # (scripts/fixtures/server.mjs) on 127.0.0.2:443 and [::1]:443, agent-like
 # clients (scripts/fixtures/agent.mjs: Node + ws; scripts/fixtures/pyagent.py:
-# python3 ssl, for socket options Node lacks), and tcpdump on lo / any. The
-# expected values are written by scripts/fixtures/expected.py.
+# python3 ssl, for socket options Node lacks), a small DNS server for dns-names
+# (scripts/fixtures/dns-server.mjs, UDP 127.0.0.3:53), and tcpdump on lo / any.
+# The expected values are written by scripts/fixtures/expected.py.
 #
 # Every process is started under `timeout`, and the EXIT trap stops whatever
 # is still running, deletes the iptables rules, restores lo's gso_max_segs
@@ -43,6 +45,7 @@ SERVER_V4=127.0.0.2
 REFUSED_PORT=4443      # nothing listens there -> SYN answered by RST
 UNANSWERED_PORT=8443   # SYNs dropped by the iptables rule below
 UDP_PORT=19999         # any-nano.pcap: a few UDP datagrams on 127.0.0.1
+DNS_V4=127.0.0.3       # dns-names.pcap: the agent's DNS server (UDP port 53)
 IPT_RULE=(INPUT -i lo -d "$SERVER_V4" -p tcp --dport "$UNANSWERED_PORT" --syn
           -m comment --comment "wscap-make-fixtures-$$" -j DROP)
 # lossy.pcap: ~5% of the server's packets to the client vanish after the server's
@@ -68,7 +71,8 @@ die() { log "ERROR: $*"; exit 1; }
 
 ALL_SCENARIOS=(clean-shutdown server-close-reconnect close-wait agent-reset refused-unanswered
                midstream any-nano ipv6-clean rotated snaplen
-               lossy zero-window quiet-streams pings-only snaplen-128 large-clienthello)
+               lossy zero-window quiet-streams pings-only snaplen-128 large-clienthello
+               dns-names)
 ONLY=
 REFRESH=0
 while [ $# -gt 0 ]; do
@@ -174,6 +178,18 @@ start_server() {  # start_server NAME [server.mjs args...]
 }
 stop_server() { stop_pid "$SERVER_PID" TERM; }
 
+DNS_PID=
+start_dns() {  # start_dns NAME [dns-server.mjs args...]
+  local name=$1; shift
+  rm -f "$WORK/$name.dns.ready"
+  timeout -k 2 60 node "$FX/dns-server.mjs" --listen "$DNS_V4:53" \
+    --ready-file "$WORK/$name.dns.ready" --max-seconds 50 "$@" >"$WORK/$name.dns.log" 2>&1 &
+  DNS_PID=$!
+  PIDS+=("$DNS_PID")
+  wait_for "$WORK/$name.dns.ready" . 10
+}
+stop_dns() { stop_pid "$DNS_PID" TERM; }
+
 CAP_PID=
 CAP_ERR=
 start_capture() {  # start_capture NAME IFACE FILTER OUTFILE [tcpdump args...]
@@ -226,6 +242,8 @@ expected_args() {  # extra expected.py flags of one expected file
     snaplen-64) echo --no-conv-check ;;
     # newer scenarios: their descriptions also tally the TLS/record/health facts
     lossy|zero-window|quiet-streams|pings-only|snaplen-128|large-clienthello) echo --facts-tally ;;
+    # and the names the DNS responses in the capture give the server addresses
+    dns-names) echo --facts-tally --dns-names ;;
   esac
 }
 
@@ -609,6 +627,24 @@ check_large_clienthello() {
   log "large-clienthello: ClientHello segments per connection: $(cut -f2 "$WORK/large-clienthello.hello" | tr '\n' ' ')"
 }
 
+record_dns_names() {
+  log "scenario dns-names"
+  start_server dns-names
+  start_dns dns-names
+  start_capture dns-names lo "($F443) or (host $DNS_V4 and udp port 53)" "$OUT/dns-names.pcap"
+  agent_bg dns-names --mode clean --close-at-ms 3000 --dns "$DNS_V4" --no-sni-count 1
+  agent_wait dns-names
+  stop_capture dns-names
+  stop_dns
+  stop_server
+  grep -q '^RESOLVED 127\.0\.0\.2 ::1$' "$WORK/dns-names.agent.out" \
+    || die "dns-names: the agent did not resolve 127.0.0.2 and ::1: $(cat "$WORK/dns-names.agent.out")"
+  expected dns-names "The agent resolves fstream.binance.com through a DNS server before connecting: a real A query and a real AAAA query (Node dns.Resolver, setServers 127.0.0.3, UDP port 53, c-ares) answered by scripts/fixtures/dns-server.mjs with a made-up CDN-like chain, fstream.binance.com CNAME fstream.binance.com.cdn.example CNAME WS-Edge-7.cdn.example (mixed case as sent; names compare case-insensitively and are expected lowercased), A 127.0.0.2 / AAAA ::1; names compressed as real servers do: the first CNAME's owner points to the question, the second CNAME's owner to the first target, the second target ends in a pointer to cdn.example, and the address record's owner points to that second target (a pointer to a name that ends in a pointer). c-ares sends no EDNS OPT record, so the responses have none. Then its 7 kline connections to the A address, closed cleanly after 3 s (first FIN: a race, as in clean-shutdown), plus one more WebSocket connection started with them whose ClientHello has no server_name extension (Node tls.connect with servername ''): the server's SNICallback runs only for a ClientHello that names a server, so the TLS 1.3 handshake completes (default certificate); the server's upgrade check (socket.servername must be fstream.binance.com) answers the upgrade request with HTTP 400 and closes (TLS close_notify, an encrypted record in TLS 1.3, and FIN); the agent's ws gives up on the 400 and destroys its socket with the server's close_notify unread (or arriving after the destroy), so the client's kernel answers with RST: closeKind rst (whether the server's FIN or the client's FIN came before that RST is a race). dnsNames: server address -> names, from tshark's dns.qry.name, dns.cname, dns.a and dns.aaaa of the responses with rcode 0 (question name first, then each CNAME target; each name once); dnsResponses: every DNS response as tshark reads it." dns-names.pcap
+}
+check_dns_names() {
+  check dns-names 'len(C) == 8 and [c["closeKind"] for c in C if c["sni"] is not None] == ["fin"] * 7 and [(c["sniCut"], c["tlsVersion"], c["closeKind"]) for c in C if c["sni"] is None] == [(False, "TLS 1.3", "rst")] and E["dnsNames"] == {"127.0.0.2": ["fstream.binance.com", "fstream.binance.com.cdn.example", "ws-edge-7.cdn.example"], "::1": ["fstream.binance.com", "fstream.binance.com.cdn.example", "ws-edge-7.cdn.example"]} and len(E["dnsResponses"]) == 2'
+}
+
 # ------------------------------------------------------ files per scenario
 scenario_files() {  # scenario_files NAME: the file name patterns (in fixtures/) it writes
   case $1 in
@@ -663,6 +699,10 @@ for addr in "$SERVER_V4" "[::1]"; do
     die "something already listens on $addr:443"
   fi
 done
+if printf '%s\n' "${SCENARIOS[@]}" | grep -qxF dns-names \
+   && ss -Hlun "sport = :53" | awk '{print $4}' | grep -qE "^(\\*|0\\.0\\.0\\.0|${DNS_V4//./\\.}):53$"; then
+  die "something already listens on $DNS_V4:53 (udp)"
+fi
 
 log "throwaway self-signed certificate for $SNI in $WORK"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
