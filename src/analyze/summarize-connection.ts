@@ -126,7 +126,12 @@ function recordCounts(tracking: RecordTracking, control: number, data: number): 
   return tracking === 'following' ? { control, data } : null;
 }
 
-function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | null): DirectionReport {
+/** A flow's µs offset (negative: none) as epoch seconds. */
+function atOffset(conn: Connection, us: number): number | null {
+  return us < 0 ? null : roundMicros(conn.firstTime + us / 1e6);
+}
+
+function direction(conn: Connection, ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | null): DirectionReport {
   return {
     packets: ep.packets,
     bytes: ep.bytes,
@@ -139,17 +144,20 @@ function direction(ep: Endpoint, flow: TcpFlowAnalysis, records: RecordCounts | 
     zeroWindowProbes: flow.zeroWindowProbes,
     keepAlives: flow.keepAlives,
     rttMs: rttSummary(flow),
+    firstRetransmissionAt: atOffset(conn, flow.firstRetransmissionUs),
+    firstZeroWindowAt: atOffset(conn, flow.firstZeroWindowUs),
   };
 }
 
 /** The server's direction: the same fields, then its data silence. */
 function serverDirection(
+  conn: Connection,
   ep: Endpoint,
   flow: TcpFlowAnalysis,
   records: RecordCounts | null,
   silence: { seconds: number; at: number } | null,
 ): ServerDirectionReport {
-  return Object.assign(direction(ep, flow, records), {
+  return Object.assign(direction(conn, ep, flow, records), {
     maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
     maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
   });
@@ -219,8 +227,8 @@ export function summarizeConnection(conn: Connection, context: SummaryContext): 
       tlsMs: intervalMs(conn.tls.clientHelloTime, conn.tls.serverHelloTime),
       firstServerDataMs: intervalMs(conn.synTime, a.firstServerAnswerTime),
     },
-    client2server: direction(conn.client, conn.clientFlow, recordCounts(c2sTracking, a.clientControl, a.clientData)),
-    server2client: serverDirection(conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData), silence),
+    client2server: direction(conn, conn.client, conn.clientFlow, recordCounts(c2sTracking, a.clientControl, a.clientData)),
+    server2client: serverDirection(conn, conn.server, conn.serverFlow, recordCounts(s2cTracking, a.serverControl, a.serverData), silence),
     tls: tlsReport(conn, c2sTracking, s2cTracking, context.snaplen),
     close: closeReport(conn, kind),
     clientState: clientState(conn),

@@ -243,6 +243,8 @@ const K = {
   median: ascii(',"median":'),
   max: ascii(',"max":'),
   samples: ascii(',"samples":'),
+  firstRetransmissionAt: ascii(',"firstRetransmissionAt":'),
+  firstZeroWindowAt: ascii(',"firstZeroWindowAt":'),
   maxDataSilenceS: ascii(',"maxDataSilenceS":'),
   maxDataSilenceAt: ascii(',"maxDataSilenceAt":'),
   sniStatus: ascii(',"tls":{"sniStatus":'),
@@ -316,6 +318,10 @@ function writeDirectionFields(w: RowWriter, d: DirectionReport): void {
   raw(w, K.keepAlives);
   writeNumber(w, d.keepAlives);
   writeRtt(w, d.rttMs);
+  raw(w, K.firstRetransmissionAt);
+  writeNumberOrNull(w, d.firstRetransmissionAt);
+  raw(w, K.firstZeroWindowAt);
+  writeNumberOrNull(w, d.firstZeroWindowAt);
 }
 
 function writeAlerts(w: RowWriter, alerts: TlsAlertReport[]): void {

@@ -150,6 +150,9 @@ export interface DirectionReport {
   zeroWindowProbes: number;
   keepAlives: number;
   rttMs: RttReport;
+  /** When this side's first retransmission / first zero-window advert came (epoch seconds), or null. */
+  firstRetransmissionAt: number | null;
+  firstZeroWindowAt: number | null;
 }
 
 export interface ServerDirectionReport extends DirectionReport {

@@ -93,6 +93,12 @@ export interface TcpFlowAnalysis {
   rttSamples: number[] | null;
   /** After that, every sample in log buckets (RTT_BUCKETS_PER_OCTAVE per octave from 1 µs). */
   rttHistogram: Uint32Array | null;
+  /**
+   * When this sender's first retransmission and first zero-window advert came: µs after the
+   * connection's first packet, -0.5 for none (a double from the start, like the times elsewhere).
+   */
+  firstRetransmissionUs: number;
+  firstZeroWindowUs: number;
 }
 
 /** RTT of one direction's data (data sent → its ACK), milliseconds; nulls when no sample. */
@@ -135,6 +141,8 @@ class FlowAnalysis implements TcpFlowAnalysis {
   rttMax = 0;
   rttSamples: number[] | null = null;
   rttHistogram: Uint32Array | null = null;
+  firstRetransmissionUs = -0.5;
+  firstZeroWindowUs = -0.5;
   retransmissions = 0;
   fastRetransmissions = 0;
   spuriousRetransmissions = 0;
@@ -177,6 +185,8 @@ export function resetTcpFlowAnalysis(f: TcpFlowAnalysis): TcpFlowAnalysis {
   f.rttMax = 0;
   if (f.rttSamples !== null) f.rttSamples.length = 0;
   f.rttHistogram = null;
+  f.firstRetransmissionUs = -0.5;
+  f.firstZeroWindowUs = -0.5;
   f.retransmissions = 0;
   f.fastRetransmissions = 0;
   f.spuriousRetransmissions = 0;
@@ -338,7 +348,7 @@ export function analyzeSegment(conn: Connection, isClient: boolean, p: DecodedPa
   fwd.lastAckTime = now;
   fwd.lastMarks = marks;
 
-  if (marks !== 0) countMarks(fwd, marks);
+  if (marks !== 0) countMarks(fwd, marks, now);
 
   // dissect_tcp, after the analysis: the latest SYN's time, and the initial RTT at the first
   // packet with ACK and without SYN (either direction) after it.
@@ -402,8 +412,9 @@ function retransmissionKind(fwd: TcpFlowAnalysis, rev: TcpFlowAnalysis, seq: num
   return Mark.RETRANSMISSION;
 }
 
-function countMarks(flow: TcpFlowAnalysis, marks: number): void {
+function countMarks(flow: TcpFlowAnalysis, marks: number, now: number): void {
   if (marks & Mark.ANY_RETRANSMISSION) {
+    if (flow.retransmissions === 0) flow.firstRetransmissionUs = now;
     flow.retransmissions++;
     if (marks & Mark.FAST_RETRANSMISSION) flow.fastRetransmissions++;
     if (marks & Mark.SPURIOUS) flow.spuriousRetransmissions++;
@@ -411,7 +422,10 @@ function countMarks(flow: TcpFlowAnalysis, marks: number): void {
   if (marks & Mark.OUT_OF_ORDER) flow.outOfOrder++;
   if (marks & Mark.LOST) flow.lostSegments++;
   if (marks & Mark.DUP_ACK) flow.dupAcks++;
-  if (marks & Mark.ZERO_WINDOW) flow.zeroWindows++;
+  if (marks & Mark.ZERO_WINDOW) {
+    if (flow.zeroWindows === 0) flow.firstZeroWindowUs = now;
+    flow.zeroWindows++;
+  }
   if (marks & Mark.ZERO_WINDOW_PROBE) flow.zeroWindowProbes++;
   if (marks & Mark.KEEP_ALIVE) flow.keepAlives++;
 }
