@@ -255,7 +255,7 @@ export type Verdict = 'ok' | 'warn' | 'fail';
 export interface HostReport {
   /** The SNI; for connections without one, a name from the capture's DNS answers, else the address. */
   name: string;
-  /** Where the name comes from. */
+  /** Where the name comes from (the best of its connections': an SNI, else a DNS answer, else the address). */
   source: 'sni' | 'dns' | 'address';
   /** Server addresses (ip, or [ip]:port when not 443), in order first seen. */
   addresses: string[];

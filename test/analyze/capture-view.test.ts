@@ -118,6 +118,26 @@ describe('attempts and storms', () => {
   });
 });
 
+describe('host names', () => {
+  it('SNI first; without one the DNS answers for the address; else the SNI seen at the same address and port; else the address', () => {
+    next = 1;
+    const facts = [
+      conn(0, null, { sni: null, sniStatus: 'absent', serverIp: '192.0.2.10' }), // named by DNS
+      conn(1, null, { sni: null, sniStatus: 'cut', serverIp: '192.0.2.20' }), // named by C3's SNI
+      conn(2, null, { sni: 'fstream.binance.com', serverIp: '192.0.2.20' }),
+      conn(3, null, { sni: null, sniStatus: 'not-seen', serverIp: '192.0.2.30', serverPort: 8443 }), // its address
+    ];
+    const { nameOf, hosts } = nameHosts(facts, new Map([['192.0.2.10', ['fstream.binance.com', 'edge.example']]]));
+    expect([...nameOf.values()]).toEqual(['fstream.binance.com', 'fstream.binance.com', 'fstream.binance.com', '192.0.2.30:8443']);
+    expect(hosts).toEqual([
+      { name: 'fstream.binance.com', source: 'sni', addresses: ['192.0.2.10', '192.0.2.20'], connections: 3 },
+      { name: '192.0.2.30:8443', source: 'address', addresses: ['192.0.2.30:8443'], connections: 1 },
+    ]);
+    const dnsOnly = nameHosts(facts.slice(0, 1), new Map([['192.0.2.10', ['fstream.binance.com']]]));
+    expect(dnsOnly.hosts[0].source).toBe('dns');
+  });
+});
+
 describe('concurrency', () => {
   it('a long capture is bucketed to at most 1,000 points, each the most open in its bucket', () => {
     next = 1;

@@ -20,12 +20,14 @@ const C1_7 = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7'];
  * - server-close-reconnect: the server's close frames on C1–C7 within 3 ms (its reconnects are in
  *   the summary, not an anomaly).
  * - snaplen-40: 40 bytes cut every TCP header, so no connection is analysed (snaplen without ids).
- * - dns-names: C1 is the connection without SNI, refused by the server with an alert and a RST.
+ * - dns-names: C1 is the connection without SNI. Node's server completes the TLS handshake without
+ *   SNI (its SNI check runs only when a name is sent), refuses the upgrade with HTTP 400 and closes
+ *   (close_notify, FIN) with no WebSocket close frame: abnormal-close; the agent then resets.
  */
 const BUILT_TO_SHOW: Record<string, Array<[string, string[]]>> = {
   'agent-reset.expected.json': [['reset', C1_7]],
   'close-wait.expected.json': [['close-wait', C1_7], ['abnormal-close', C1_7.slice(1)], ['mass-disconnect', C1_7]],
-  'dns-names.expected.json': [['sni', ['C1']], ['reset', ['C1']]],
+  'dns-names.expected.json': [['sni', ['C1']], ['abnormal-close', ['C1']], ['reset', ['C1']]],
   'formats/simple-packets.expected.json': [['midstream', ['C1', 'C2', 'C3']]],
   'lossy.expected.json': [['retransmissions', C1_7.slice(0, 6)]],
   'midstream.expected.json': [['midstream', C1_7]],
@@ -157,5 +159,27 @@ describe('the capture-wide view', () => {
     const streamed = await analyzeCaptures(paths, { serverPort: 443, generator: 't', onRow: () => {} });
     expect(streamed.summary).toEqual(kept.summary);
     expect(streamed.anomalies).toEqual(kept.anomalies);
+  });
+});
+
+describe('names from DNS and the sides of a reset', () => {
+  it('dns-names: the host named by the SNI and by the DNS answers; the RST counted on the agent that sent it', async () => {
+    const r = await analyze('dns-names.expected.json');
+    expect(r.summary.hosts).toEqual([{ name: 'fstream.binance.com', source: 'sni', addresses: ['127.0.0.2'], connections: 8 }]);
+    const reset = r.anomalies.find((a) => a.code === 'reset');
+    expect(reset?.message).toBe('1 connection ended with a RST (1 from the agent, 0 from the server side).');
+    // The agent-reset fixture: all 7 from the agent.
+    const agent = await analyze('agent-reset.expected.json');
+    expect(agent.anomalies[0].message).toBe('7 connections ended with a RST (7 from the agent, 0 from the server side).');
+  });
+});
+
+describe('host names without SNI', () => {
+  it('a connection without SNI is named by the capture’s DNS answers for its address', async () => {
+    const r = await analyze('dns-names.expected.json');
+    const facts = r.connections.filter((c) => c.sni === null).map((c) => c.id);
+    expect(facts).toEqual(['C1']);
+    // All 8 under one host: C1 by DNS (127.0.0.2 ← fstream.binance.com), the rest by SNI.
+    expect(r.summary.hosts.map((h) => [h.name, h.connections])).toEqual([['fstream.binance.com', 8]]);
   });
 });

@@ -99,7 +99,7 @@ function silent(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | nul
 function reset(facts: ConnectionFacts[]): AnomalyReport | null {
   const list = facts.filter((f) => f.closeKind === 'rst');
   if (list.length === 0) return null;
-  const byAgent = list.filter((f) => f.closeInitiator === 'client').length;
+  const byAgent = list.filter((f) => f.rstBy === 'client').length;
   return anomaly('reset', 'warn', list, earliest(list.map((f) => f.closeAt)),
     `${plural(list.length, 'connection')} ended with a RST (${byAgent} from the agent, ${list.length - byAgent} from the server side).`,
     "A RST from the server side (or a middlebox: compare the packets' TTL) drops the stream without a close handshake; one from the agent means it aborted the socket (killed, or closed with unread data). Check the agent's log at that time.");

@@ -15,6 +15,8 @@ export function addressText(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+const SOURCE_RANK: Record<HostReport['source'], number> = { sni: 0, dns: 1, address: 2 };
+
 export interface HostNaming {
   /** Connection index → its host name. */
   nameOf: Map<number, string>;
@@ -48,6 +50,8 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
       host = { name, source, addresses: [], connections: 0 };
       byName.set(name, host);
     }
+    // The host's source is the best any of its connections had: sni, then dns, then address.
+    if (SOURCE_RANK[source] < SOURCE_RANK[host.source]) host.source = source;
     host.connections++;
     if (!host.addresses.includes(at) && host.addresses.length < 100) host.addresses.push(at);
   }

@@ -30,6 +30,8 @@ export interface ConnectionFacts {
   /** The server answered the WebSocket upgrade (its first record after the request is in the capture). */
   isUpgraded: boolean;
   clientState: ClientState;
+  /** The side whose RST came first (Zeek history R / r), null without one. */
+  rstBy: Side | null;
   /** Data-size records from the server, null when its records were not followed. */
   serverDataRecords: number | null;
   maxDataSilenceS: number | null;
@@ -60,6 +62,7 @@ export function factsOf(row: ConnectionReport): ConnectionFacts {
     isRecordsFollowed: s2c.records !== null && c2s.records !== null,
     isUpgraded: row.handshake.firstServerDataMs !== null,
     clientState: row.clientState,
+    rstBy: firstRst(row.zeek.history),
     serverDataRecords: s2c.records === null ? null : s2c.records.data,
     maxDataSilenceS: s2c.maxDataSilenceS,
     maxDataSilenceAt: s2c.maxDataSilenceAt,
@@ -67,6 +70,15 @@ export function factsOf(row: ConnectionReport): ConnectionFacts {
     packets: c2s.packets + s2c.packets,
     clientZeroWindows: c2s.zeroWindows,
   };
+}
+
+/** Zeek history: R is a RST from the originator (the client), r one from the responder. */
+function firstRst(history: string): Side | null {
+  for (const ch of history) {
+    if (ch === 'R') return 'client';
+    if (ch === 'r') return 'server';
+  }
+  return null;
 }
 
 export function idOf(f: ConnectionFacts): string {
