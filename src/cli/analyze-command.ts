@@ -3,7 +3,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Log } from '../log.js';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
 import { renderJsonChunks } from '../render/json.js';
-import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, type JsonRowSpill } from '../render/json-rows.js';
+import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows, type JsonRowSpill } from '../render/json-rows.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { renderHtml } from '../render/html.js';
+import { renderZeekConnLog } from '../render/zeek.js';
 import type { ConnectionReport, Report } from '../report/model.js';
 import { renderText } from '../render/text.js';
 import { escapeTerminal } from '../render/escape.js';
@@ -35,13 +38,22 @@ export interface AnalyzeCommandOptions {
   sni: string;
 }
 
-const formats = ['text', 'json'] as const;
+const formats = ['text', 'json', 'md', 'html', 'ndjson', 'zeek'] as const;
 type Format = (typeof formats)[number];
+
+/** --format auto: by the extension of --out (text without one). */
+const FORMAT_BY_EXTENSION: Array<[RegExp, Format]> = [
+  [/\.json$/i, 'json'],
+  [/\.(md|markdown)$/i, 'md'],
+  [/\.html?$/i, 'html'],
+  [/\.(ndjson|jsonl)$/i, 'ndjson'],
+  [/\.(log|tsv)$/i, 'zeek'],
+];
 
 function parseFormat(value: string, out: string | undefined): Format {
   if ((formats as readonly string[]).includes(value)) return value as Format;
-  if (value === 'auto') return out?.endsWith('.json') ? 'json' : 'text';
-  throw new UsageError(`unknown --format '${escapeTerminal(value)}' (expected: ${formats.join(', ')})`);
+  if (value === 'auto') return FORMAT_BY_EXTENSION.find(([re]) => out !== undefined && re.test(out))?.[1] ?? 'text';
+  throw new UsageError(`unknown --format '${escapeTerminal(value)}' (expected: ${formats.join(', ')}, auto)`);
 }
 
 function parsePort(value: string): number {
@@ -101,7 +113,7 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
   if (failOn === undefined) throw new UsageError(`--fail-on must be fail, warn or never, got '${escapeTerminal(options.failOn)}'`);
   const started = performance.now();
   // JSON rows are rendered as connections finish and kept off the heap (render/json-rows.ts).
-  const spill = format === 'json' ? newJsonRowSpill() : undefined;
+  const spill = format === 'json' || format === 'ndjson' ? newJsonRowSpill(undefined, format) : undefined;
   try {
     const onRow = spill === undefined ? undefined : (row: ConnectionReport): void => addJsonRow(spill, row);
     const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow, diagnosis });
@@ -123,8 +135,24 @@ function writeReport(report: Report, format: Format, options: AnalyzeCommandOpti
     }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  const chunks = format === 'json' ? renderJsonChunks(report, spill) : [renderText(report, { color, details: options.details === true })];
-  writeChunks(chunks, options.out);
+  writeChunks(renderChunks(report, format, spill, color, options.details === true), options.out);
+}
+
+function renderChunks(report: Report, format: Format, spill: JsonRowSpill | undefined, color: boolean, details: boolean): Iterable<string | Buffer> {
+  switch (format) {
+    case 'json':
+      return renderJsonChunks(report, spill);
+    case 'ndjson':
+      return spill === undefined ? [] : storedRows(spill);
+    case 'md':
+      return [renderMarkdown(report)];
+    case 'html':
+      return [renderHtml(report)];
+    case 'zeek':
+      return [renderZeekConnLog(report)];
+    default:
+      return [renderText(report, { color, details })];
+  }
 }
 
 /** Writes rendered text in batches of about 1 MiB, to stdout or a new file (mode 0640). */

@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('analyze')
     .description('analyse capture files (pcap, pcapng, optionally .gz) and write a report')
     .argument('<files...>', 'capture files; several are merged in timestamp order (a rotated recording)')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'auto']).default('auto'))
+    .addOption(new Option('-f, --format <format>', 'report format: text, json, md (tickets), html (one file), ndjson, zeek (conn.log TSV); auto = by the --out extension').choices(['text', 'json', 'md', 'html', 'ndjson', 'zeek', 'auto']).default('auto'))
     .option('-o, --out <file>', 'write the report to FILE instead of stdout (format from its extension with auto)')
     .option('--server-port <port>', 'without a SYN, the side on this port is the server', '443')
     .option('--details', 'text report: a few more lines per connection (TLS, records, RTT, counts); also on with -v')

@@ -21,8 +21,17 @@ const ROW_END = ',\n';
 const BUFFER_BYTES = 1 << 20;
 /** Room left in the buffer before a row is written there; a row that needs more is written apart. */
 const ROW_ROOM = 1 << 15;
-const ROW_INDENT_BYTES = Buffer.from(ROW_INDENT);
-const ROW_END_BYTES = Buffer.from(ROW_END);
+
+/**
+ * How rows are framed: inside the JSON report's array (indented, comma after each but the last),
+ * or as NDJSON (one object per line, nothing else).
+ */
+export type RowFraming = 'json' | 'ndjson';
+
+const FRAMES: Record<RowFraming, { before: Buffer; after: Buffer; last: Buffer }> = {
+  json: { before: Buffer.from(ROW_INDENT), after: Buffer.from(ROW_END), last: Buffer.from('\n') },
+  ndjson: { before: Buffer.alloc(0), after: Buffer.from('\n'), last: Buffer.from('\n') },
+};
 
 export interface JsonRowSpill {
   /** Temporary file (unlinked: it disappears when closed), or -1 when rows stay in memory. */
@@ -40,10 +49,11 @@ export interface JsonRowSpill {
   count: number;
   maxIndex: number;
   writer: RowWriter;
+  framing: RowFraming;
 }
 
 /** A spill backed by an unlinked temporary file; in memory when the temporary directory refuses. */
-export function newJsonRowSpill(directory = tmpdir()): JsonRowSpill {
+export function newJsonRowSpill(directory = tmpdir(), framing: RowFraming = 'json'): JsonRowSpill {
   let fd = -1;
   try {
     const dir = mkdtempSync(join(directory, 'wscap-'));
@@ -68,6 +78,7 @@ export function newJsonRowSpill(directory = tmpdir()): JsonRowSpill {
     count: 0,
     maxIndex: 0,
     writer: newRowWriter(pending, 0, BUFFER_BYTES),
+    framing,
   };
 }
 
@@ -88,19 +99,20 @@ export function addJsonRow(spill: JsonRowSpill, row: ConnectionReport): void {
   if (index >= spill.offsets.length) grow(spill, index);
   if (spill.pendingBytes + ROW_ROOM > spill.pending.length) flushPending(spill);
   const w = spill.writer;
+  const frame = FRAMES[spill.framing];
   w.at = spill.pendingBytes;
   w.isFull = false;
-  spill.pending.set(ROW_INDENT_BYTES, w.at);
-  w.at += ROW_INDENT_BYTES.length;
+  spill.pending.set(frame.before, w.at);
+  w.at += frame.before.length;
   writeRowJson(w, row);
   let bytes: number;
-  if (!w.isFull && w.at + ROW_END_BYTES.length <= w.end) {
-    spill.pending.set(ROW_END_BYTES, w.at);
-    bytes = w.at + ROW_END_BYTES.length - spill.pendingBytes;
+  if (!w.isFull && w.at + frame.after.length <= w.end) {
+    spill.pending.set(frame.after, w.at);
+    bytes = w.at + frame.after.length - spill.pendingBytes;
     spill.pendingBytes += bytes;
   } else {
     // A row larger than the room (long hostile strings): rendered as a string instead.
-    const text = Buffer.from(`${ROW_INDENT}${JSON.stringify(row)}${ROW_END}`);
+    const text = Buffer.concat([frame.before, Buffer.from(JSON.stringify(row)), frame.after]);
     bytes = text.length;
     flushPending(spill);
     storeBytes(spill, text);
@@ -156,8 +168,9 @@ function readStored(spill: JsonRowSpill, into: Buffer, length: number, position:
 }
 
 /**
- * The stored rows in id order, as chunks of at most ~1 MiB, each row followed by ",\n" except the
- * last, which ends with "\n". Rows that finished in id order are read in one go.
+ * The stored rows in id order, as chunks of at most ~1 MiB, framed as the spill says (JSON: each
+ * row followed by ",\n" except the last, which ends with "\n"). Rows that finished in id order
+ * are read in one go.
  */
 export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
   flushPending(spill);
@@ -186,7 +199,8 @@ export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
     readStored(spill, chunk, length, start);
     rowsLeft -= rows;
     // The last row: no separator after it.
-    yield rowsLeft === 0 ? Buffer.concat([chunk.subarray(0, length - ROW_END.length), Buffer.from('\n')]) : chunk;
+    const frame = FRAMES[spill.framing];
+    yield rowsLeft === 0 ? Buffer.concat([chunk.subarray(0, length - frame.after.length), frame.last]) : chunk;
   }
 }
 

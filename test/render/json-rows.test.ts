@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderJson } from '../../src/render/json.js';
-import { addJsonRow, closeJsonRowSpill, newJsonRowSpill } from '../../src/render/json-rows.js';
+import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows } from '../../src/render/json-rows.js';
 import { newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
 import type { ConnectionReport, Report } from '../../src/report/model.js';
 import { loadExpectations } from '../helpers.js';
@@ -148,6 +148,28 @@ describe('JSON row spill', () => {
       expect(text.endsWith('\n  ]\n}\n')).toBe(true);
     } finally {
       closeJsonRowSpill(spill);
+    }
+  });
+
+  it('NDJSON framing: one row per line, in id order, the same rows as the JSON report', async () => {
+    for (const exp of expectations) {
+      const paths = exp.files.map((f) => join(exp.dir, f));
+      const inMemory = await analyzeCaptures(paths, { serverPort: 443, generator: 't' });
+      const spill = newJsonRowSpill(undefined, 'ndjson');
+      try {
+        await analyzeCaptures(paths, { serverPort: 443, generator: 't', onRow: (row) => addJsonRow(spill, row) });
+        const text = Buffer.concat([...storedRows(spill)]).toString('utf8');
+        if (inMemory.connections.length === 0) {
+          expect(text, exp.name).toBe('');
+          continue;
+        }
+        expect(text.endsWith('}\n'), exp.name).toBe(true);
+        const lines = text.slice(0, -1).split('\n');
+        expect(lines.map((l) => JSON.parse(l) as unknown), exp.name).toEqual(inMemory.connections);
+        expect(lines, exp.name).toEqual(inMemory.connections.map((c) => JSON.stringify(c)));
+      } finally {
+        closeJsonRowSpill(spill);
+      }
     }
   });
 
