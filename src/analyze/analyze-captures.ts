@@ -10,7 +10,7 @@ import { finishTracker, newTracker, trackPacket } from '../track/tracker.js';
 import { summarizeConnection, type SummaryContext } from './summarize-connection.js';
 import type { RecordOptions } from '../track/record-activity.js';
 import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
-import { decodeCaptures, packetWarnings } from './decode-captures.js';
+import { decodeCaptures, packetWarnings, type ReadProgress } from './decode-captures.js';
 import { finishDiagnosis, newDiagnosis, observeRow, type DiagnosisOptions } from './diagnosis/diagnose.js';
 import {
   SCHEMA_VERSION,
@@ -34,6 +34,8 @@ export interface AnalyzeOptions {
    * connections only. Without it, the rows are in the report, in id order.
    */
   onRow?: (row: ConnectionReport) => void;
+  /** Called every few thousand packets while reading (the CLI's progress bar). */
+  onProgress?: (progress: ReadProgress) => void;
   /** Anomaly thresholds and the expected connection count; defaults in diagnosis/diagnose.ts. */
   diagnosis?: Partial<DiagnosisOptions>;
 }
@@ -58,8 +60,11 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
     onRow(row);
   });
   const onTcp = (decoded: DecodedPacket): void => trackPacket(tracker, decoded);
-  const decoded = await decodeCaptures(paths, onTcp, (snaplen) => {
-    context.snaplen = snaplen;
+  const decoded = await decodeCaptures(paths, onTcp, {
+    onSnaplen: (snaplen) => {
+      context.snaplen = snaplen;
+    },
+    onProgress: options.onProgress,
   });
   const { files, fileWarnings, counts } = decoded;
   context.captureEnd = counts.lastTime;

@@ -3,6 +3,7 @@
  * with everything else counted. Its result is plain data.
  */
 import { readCaptures } from '../pcap/read-captures.js';
+import { fileBytesRead, type CaptureCursor } from '../pcap/capture-cursor.js';
 import type { PacketRecord } from '../pcap/packet-record.js';
 import {
   DECODED_TCP,
@@ -87,16 +88,41 @@ export function newPacketCounts(): PacketCounts {
  * smallest snap length of the files (null if none says). Throws CaptureFileError for a file that
  * is not a capture at all.
  */
+/** How far the reading is: bytes of the files on disk (compressed ones: compressed bytes), packets. */
+export interface ReadProgress {
+  bytesRead: number;
+  bytesTotal: number;
+  packets: number;
+}
+
+export interface DecodeHooks {
+  /** Before the first packet: the smallest snap length of the files (null if none says). */
+  onSnaplen?: (snaplen: number | null) => void;
+  /** Every PROGRESS_EVERY packets, and once at the end. */
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+/** Packets between progress reports (a power of two: the check is one AND per packet). */
+const PROGRESS_EVERY = 1 << 14;
+
 export async function decodeCaptures(
   paths: string[],
   onTcp: (decoded: DecodedPacket, time: number) => void,
-  onSnaplen?: (snaplen: number | null) => void,
+  hooks: DecodeHooks = {},
 ): Promise<DecodeResult> {
   const decoded = newDecodedPacket();
   const counts = newPacketCounts();
   const dnsNames = new Map<string, string[]>();
+  let opened: readonly CaptureCursor[] = [];
+  const onProgress = hooks.onProgress;
+  const progress = (): ReadProgress => ({
+    bytesRead: opened.reduce((sum, c) => sum + fileBytesRead(c), 0),
+    bytesTotal: opened.reduce((sum, c) => sum + c.fileSize, 0),
+    packets: counts.packets,
+  });
   const onPacket = (packet: PacketRecord): void => {
     counts.packets++;
+    if ((counts.packets & (PROGRESS_EVERY - 1)) === 0 && onProgress !== undefined) onProgress(progress());
     if (packet.hasTimestamp) {
       if (counts.timed === 0) counts.firstTime = packet.time;
       counts.timed++;
@@ -119,7 +145,11 @@ export async function decodeCaptures(
     }
     countUndecoded(counts, status, packet, decoded);
   };
-  const cursors = await readCaptures(paths, onPacket, (opened) => onSnaplen?.(smallestSnaplen(opened.map((c) => c.snaplen))));
+  const cursors = await readCaptures(paths, onPacket, (files) => {
+    opened = files;
+    hooks.onSnaplen?.(smallestSnaplen(files.map((c) => c.snaplen)));
+  });
+  onProgress?.(progress());
   return {
     files: cursors.map((c) => ({
       path: c.path,

@@ -14,6 +14,7 @@ import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from './version.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { parseDuration } from './durations.js';
+import { newProgressBar } from './progress.js';
 import type { DiagnosisOptions } from '../analyze/diagnosis/diagnose.js';
 import type { Severity } from '../report/model.js';
 import { DEFAULT_RECORD_OPTIONS } from '../track/record-activity.js';
@@ -36,6 +37,8 @@ export interface AnalyzeCommandOptions {
   retransRate: string;
   stormCount: string;
   sni: string;
+  /** --progress / --no-progress; undefined: on when stderr is a terminal and not --quiet. */
+  progress?: boolean;
 }
 
 const formats = ['text', 'json', 'md', 'html', 'ndjson', 'zeek'] as const;
@@ -116,7 +119,14 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
   const spill = format === 'json' || format === 'ndjson' ? newJsonRowSpill(undefined, format) : undefined;
   try {
     const onRow = spill === undefined ? undefined : (row: ConnectionReport): void => addJsonRow(spill, row);
-    const report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow, diagnosis });
+    const showProgress = options.progress ?? (process.stderr.isTTY === true && log.isLevelEnabled('warn'));
+    const bar = showProgress ? newProgressBar({ write: (t) => process.stderr.write(t), isImmediate: options.progress === true }) : null;
+    let report: Report;
+    try {
+      report = await analyzeCaptures(files, { serverPort, generator: `wscap ${VERSION}`, records, onRow, diagnosis, onProgress: bar === null ? undefined : (p) => bar.update(p) });
+    } finally {
+      bar?.done();
+    }
     writeReport(report, format, options, log, started, spill);
     // For cron jobs and CI: the report is written either way; the exit code says whether it matters.
     return report.anomalies.some((a) => failOn.includes(a.severity)) ? EXIT_FINDINGS : EXIT_OK;

@@ -65,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--mass-count <n>', '... at least this many of them', String(DEFAULT_DIAGNOSIS_OPTIONS.massCount))
     .option('--retrans-rate <percent>', 'anomaly retransmissions: above this share of all packets', String(DEFAULT_DIAGNOSIS_OPTIONS.retransPercent))
     .option('--storm-count <n>', 'anomaly reconnect-storm: this many short-lived attempts within a minute', String(DEFAULT_DIAGNOSIS_OPTIONS.stormCount))
+    .option('--progress', 'progress bar on stderr even when it is not a terminal')
+    .option('--no-progress', 'no progress bar (default: on a terminal, unless --quiet)')
     .option('--sni <host>', "anomaly sni: the server name the agent should send ('any': no check)", DEFAULT_DIAGNOSIS_OPTIONS.expectedSni ?? 'any')
     .action(async (files: string[], options: AnalyzeCommandOptions) => {
       const globals = program.opts<GlobalOptions>();

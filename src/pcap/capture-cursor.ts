@@ -6,7 +6,7 @@
  * When a record runs past the buffer it answers NEED_DATA and the caller awaits `fillCursor`.
  * Formats: libpcap "savefile" (pcap-savefile(5)) and pcapng (draft-ietf-opsawg-pcapng).
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureFileError } from '../errors/capture-file-error.js';
@@ -51,11 +51,28 @@ export interface CaptureCursor extends CaptureState {
   readPos: number;
   store: Buffer;
   chunks: AsyncIterator<Buffer> | null;
+  /** Size of the file on disk, and (gzip) the compressed stream whose bytesRead says how far it is. */
+  fileSize: number;
+  compressed: { bytesRead: number } | null;
   /** Set when damage ended this file early. */
   warning: CaptureWarning | null;
 }
 
 const GZIP_MAGIC = 0x1f8b;
+
+function fileSizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** How many of the file's bytes on disk have been read: for progress (gzip: compressed bytes). */
+export function fileBytesRead(c: CaptureCursor): number {
+  if (c.compressed !== null) return c.compressed.bytesRead;
+  return Math.min(c.base + c.pos, c.fileSize);
+}
 
 /** Opens a capture, reads its header and returns a cursor positioned on the first record. */
 export async function openCapture(path: string, fileIndex: number, chunkSize = 1 << 20): Promise<CaptureCursor> {
@@ -63,8 +80,10 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
   const isGzip = head.length >= 2 && head.readUInt16BE(0) === GZIP_MAGIC;
   let chunks: AsyncIterator<Buffer> | null = null;
   let fd: number | null = null;
+  let compressed: { bytesRead: number } | null = null;
   if (isGzip) {
     const raw = createReadStream(path, { highWaterMark: chunkSize });
+    compressed = raw;
     const stream = raw.pipe(createGunzip({ chunkSize }));
     raw.on('error', (err) => stream.destroy(err));
     chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -88,6 +107,8 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
     readPos: 0,
     store: fd === null ? Buffer.alloc(0) : Buffer.allocUnsafe(chunkSize),
     chunks,
+    fileSize: fileSizeOf(path),
+    compressed,
     warning: null,
   };
   // The header must be whole before anything else: read until 24 bytes (pcap) or the SHB is in.
