@@ -41,6 +41,19 @@ export interface ConnectionFacts {
   clientZeroWindows: number;
 }
 
+/**
+ * One string per distinct value: every row carries its own copy of the server address and SNI,
+ * and an agent talks to few servers.
+ */
+const interned = new Map<string, string>();
+
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (interned.size < 10_000) interned.set(s, s);
+  return s;
+}
+
 export function factsOf(row: ConnectionReport): ConnectionFacts {
   const s2c = row.server2client;
   const c2s = row.client2server;
@@ -48,9 +61,9 @@ export function factsOf(row: ConnectionReport): ConnectionFacts {
     index: Number(row.id.slice(1)),
     start: row.start,
     end: row.end,
-    serverIp: row.server.ip,
+    serverIp: intern(row.server.ip),
     serverPort: row.server.port,
-    sni: row.sni,
+    sni: row.sni === null ? null : intern(row.sni),
     sniStatus: row.tls.sniStatus,
     isAttempt: row.handshake.seen,
     isEstablished: row.handshake.synToSynAckMs !== null || (!row.handshake.seen && c2s.packets > 0 && s2c.packets > 0),
