@@ -11,6 +11,7 @@ import { summarizeConnection, type SummaryContext } from './summarize-connection
 import type { RecordOptions } from '../track/record-activity.js';
 import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
 import { decodeCaptures, packetWarnings, type ReadProgress } from './decode-captures.js';
+import { isDateRange } from '../report/time.js';
 import { finishDiagnosis, newDiagnosis, observeRow, type DiagnosisOptions } from './diagnosis/diagnose.js';
 import {
   SCHEMA_VERSION,
@@ -131,8 +132,9 @@ function countRow(summary: RowCounts, row: ConnectionReport): void {
   byCloseKind[row.close.kind] = (byCloseKind[row.close.kind] ?? 0) + 1;
 }
 
-/** ISO 8601 with microseconds, UTC. */
-export function isoTime(t: number): string {
+/** ISO 8601 with microseconds, UTC; null for a time no Date can hold (a pcapng's 64-bit timestamp can). */
+export function isoTime(t: number): string | null {
+  if (!isDateRange(t)) return null;
   const whole = Math.floor(t);
   const micros = Math.round((t - whole) * 1e6);
   const base = new Date((whole + Math.floor(micros / 1e6)) * 1000).toISOString().slice(0, 19);

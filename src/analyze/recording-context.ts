@@ -2,6 +2,7 @@
  * \summary: what `wscap record` wrote beside the capture (`<capture>.meta.json`): coverage and drop
  * warnings for the report, and the socket snapshots that name each connection's process.
  */
+import { isDateRange } from '../report/time.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { METADATA_SUFFIX, type RecordingMetadata } from '../record/metadata.js';
@@ -109,7 +110,7 @@ export function recordingWarnings(ctx: RecordingContext, paths: string[]): Captu
     if (a.from > m.start) {
       out.push({
         code: 'late-address',
-        message: `address ${a.address} appeared when the hosts were re-resolved and was captured only from ${new Date(a.from * 1000).toISOString()}: connections to it before then are missing`,
+        message: `address ${a.address} appeared when the hosts were re-resolved and was captured only from ${isDateRange(a.from) ? new Date(a.from * 1000).toISOString() : `epoch ${a.from} s`}: connections to it before then are missing`,
         file,
         offset: null,
       });

@@ -4,6 +4,7 @@
  */
 import type { AnomalyReport, Report, Severity } from '../report/model.js';
 import { escapeTerminal } from './escape.js';
+import { utcClock } from '../report/time.js';
 import { BOLD, GREEN, RED, YELLOW, paint } from './ansi.js';
 
 const WIDTH = 100;
@@ -44,7 +45,7 @@ export function wrap(text: string, first: string, indent: string, width = WIDTH)
 
 /** Time of day with milliseconds, UTC (the capture's date is in its header line). */
 export function clockMs(t: number): string {
-  return new Date(Math.round(t * 1000)).toISOString().slice(11, 23);
+  return utcClock(t, true);
 }
 
 function anomalyLines(a: AnomalyReport, color: boolean): string[] {

@@ -8,6 +8,7 @@ import { linkTypeNames } from '../decode/link.js';
 import { escapeTerminal } from './escape.js';
 import { BOLD, DIM, YELLOW, paint, stateColors } from './ansi.js';
 import { diagnosisLines } from './text-diagnosis.js';
+import { utcClock } from '../report/time.js';
 
 export interface TextOptions {
   color: boolean;
@@ -42,7 +43,7 @@ export function compactCount(n: number): string {
 }
 
 function clock(t: number): string {
-  return new Date(Math.floor(t) * 1000).toISOString().slice(11, 19);
+  return utcClock(t);
 }
 
 function fixed(n: number | null, digits: number): string {

@@ -107,7 +107,7 @@ export interface CaptureReport {
   /** IP fragments (not reassembled) and packets with impossible headers. */
   fragmentPackets: number;
   invalidPackets: number;
-  /** First and last packet time (ISO 8601, UTC), null for a capture with no packets. */
+  /** First and last packet time (ISO 8601, UTC), null for a capture with no packets (or a time no date can hold). */
   start: string | null;
   end: string | null;
   durationS: number;
