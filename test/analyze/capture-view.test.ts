@@ -30,6 +30,7 @@ function conn(start: number, life: number | null, extra: Partial<ConnectionFacts
     isRecordsFollowed: true,
     isUpgraded: true,
     clientState: life === null ? 'ESTAB' : 'TIME-WAIT',
+    rstBy: null,
     serverDataRecords: 100,
     maxDataSilenceS: 0.3,
     maxDataSilenceAt: start,
