@@ -7,6 +7,7 @@
  */
 import type { DecodedPacket } from '../decode/decoded-packet.js';
 import { finishTracker, newTracker, trackPacket } from '../track/tracker.js';
+import type { Oddities } from '../track/connection.js';
 import { summarizeConnection, type SummaryContext } from './summarize-connection.js';
 import type { RecordOptions } from '../track/record-activity.js';
 import { loadRecordingContext, processOf, recordingReport, recordingWarnings } from './recording-context.js';
@@ -72,7 +73,7 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   finishTracker(tracker);
   rows.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
 
-  const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths), ...loadWarnings];
+  const warnings: CaptureWarning[] = [...fileWarnings, ...packetWarnings(counts, paths), ...oddityWarnings(tracker.oddities), ...loadWarnings];
   if (recording !== null) warnings.push(...recordingWarnings(recording, paths));
   const { summary, anomalies } = finishDiagnosis(diagnosis, {
     end: counts.lastTime,
@@ -102,6 +103,28 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
     anomalies,
     connections: rows,
   };
+}
+
+/** The tracker's protocol oddities as warnings (counted, never fatal). */
+function oddityWarnings(o: Oddities): CaptureWarning[] {
+  const warnings: CaptureWarning[] = [];
+  if (o.tlsZeroLength + o.tlsTooLong > 0) {
+    warnings.push({
+      code: 'tls-records',
+      message: `${o.tlsZeroLength} TLS record(s) of length 0 and ${o.tlsTooLong} longer than TLS allows (2^14 + 2048 bytes): records are not followed past a too-long one`,
+      file: null,
+      offset: null,
+    });
+  }
+  if (o.seqJumps > 0) {
+    warnings.push({
+      code: 'seq-jump',
+      message: `${o.seqJumps} TCP segment(s) whose sequence number jumped more than 1 GiB ahead of the one expected (a damaged or spliced capture); the segments after it count as retransmissions`,
+      file: null,
+      offset: null,
+    });
+  }
+  return warnings;
 }
 
 /** Rows counted by client state and close kind. */

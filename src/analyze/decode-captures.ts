@@ -43,6 +43,11 @@ export interface PacketCounts {
   firstTruncated: { file: number; offset: number; protocol: string } | null;
   firstInvalid: { file: number; offset: number; protocol: string; detail: string } | null;
   unknownLinkTypes: number[];
+  /** TCP options running past their header, and packets earlier than the latest before them. */
+  optionsOverrun: number;
+  firstOptionsOverrun: { file: number; offset: number } | null;
+  timeBackwards: number;
+  firstTimeBackwards: { file: number; offset: number } | null;
 }
 
 export interface DecodeResult {
@@ -79,6 +84,10 @@ export function newPacketCounts(): PacketCounts {
     firstTruncated: null,
     firstInvalid: null,
     unknownLinkTypes: [],
+    optionsOverrun: 0,
+    firstOptionsOverrun: null,
+    timeBackwards: 0,
+    firstTimeBackwards: null,
   };
 }
 
@@ -127,6 +136,10 @@ export async function decodeCaptures(
       if (counts.timed === 0) counts.firstTime = packet.time;
       counts.timed++;
       if (packet.time > counts.lastTime) counts.lastTime = packet.time;
+      else if (packet.time < counts.lastTime) {
+        counts.timeBackwards++;
+        counts.firstTimeBackwards ??= { file: packet.fileIndex, offset: packet.fileOffset };
+      }
     } else {
       counts.untimed++;
       counts.firstUntimed ??= { file: packet.fileIndex, offset: packet.fileOffset };
@@ -134,6 +147,10 @@ export async function decodeCaptures(
     const status = decodePacket(packet, decoded);
     if (status === DECODED_TCP) {
       counts.tcp++;
+      if (decoded.isOptionsOverrun) {
+        counts.optionsOverrun++;
+        counts.firstOptionsOverrun ??= { file: packet.fileIndex, offset: packet.fileOffset };
+      }
       onTcp(decoded, packet.time);
       return;
     }
@@ -243,6 +260,24 @@ export function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWa
     warnings.push({
       code: 'no-timestamps',
       message: `${counts.untimed} packet(s) in pcapng simple packet blocks carry no timestamp; their connections' times are the file's previous timestamp, or 0 (first at byte offset ${first.offset})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.optionsOverrun > 0 && counts.firstOptionsOverrun) {
+    const first = counts.firstOptionsOverrun;
+    warnings.push({
+      code: 'tcp-options',
+      message: `${counts.optionsOverrun} packet(s) with a TCP option that runs past its header; analysed all the same (first at byte offset ${first.offset})`,
+      file: paths[first.file],
+      offset: first.offset,
+    });
+  }
+  if (counts.timeBackwards > 0 && counts.firstTimeBackwards) {
+    const first = counts.firstTimeBackwards;
+    warnings.push({
+      code: 'time-backwards',
+      message: `${counts.timeBackwards} packet(s) earlier than a packet before them (a reordered file); times and durations use the latest time seen (first at byte offset ${first.offset})`,
       file: paths[first.file],
       offset: first.offset,
     });

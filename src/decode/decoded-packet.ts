@@ -58,6 +58,8 @@ export interface DecodedPacket {
   capturedPayloadLength: number;
   /** The record's buffer (a reference, not a copy): payload bytes are at payloadOffset. */
   buffer: Buffer;
+  /** A TCP option runs past the header (or has a length below 2): counted, the packet still analysed. */
+  isOptionsOverrun: boolean;
   /**
    * The packet's capture time (epoch seconds). Carried here rather than passed beside the packet:
    * a double passed to a function V8 does not inline is boxed, once per call, per packet.
@@ -84,6 +86,7 @@ export function newDecodedPacket(): DecodedPacket {
     payloadOffset: 0,
     capturedPayloadLength: 0,
     buffer: Buffer.alloc(0),
+    isOptionsOverrun: false,
     time: -0, // a double from the start (see connection.ts newEndpoint)
   };
 }

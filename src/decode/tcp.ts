@@ -19,10 +19,29 @@ export function decodeTcp(buf: Buffer, at: number, end: number, segmentLength: n
   out.flags = buf[at + 13];
   out.window = u16be(buf, at + 14);
   out.tcpHeaderLength = headerLength;
+  // Options are checked only when the whole header was captured (the snap length may cut it).
+  out.isOptionsOverrun = headerLength > 20 && at + headerLength <= end && isOptionsOverrun(buf, at + 20, at + headerLength);
   out.payloadLength = segmentLength - headerLength;
   const payloadStart = at + headerLength;
   out.payloadOffset = payloadStart;
   out.capturedPayloadLength = payloadStart >= end ? 0 : Math.min(end - payloadStart, out.payloadLength);
   out.status = DECODED_TCP;
   return DECODED_TCP;
+}
+
+/** Walks the options (RFC 9293 3.2): kinds 0 and 1 are one byte, the others carry a length ≥ 2. */
+function isOptionsOverrun(buf: Buffer, i: number, end: number): boolean {
+  while (i < end) {
+    const kind = buf[i];
+    if (kind === 0) return false;
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return true;
+    const length = buf[i + 1];
+    if (length < 2 || i + length > end) return true;
+    i += length;
+  }
+  return false;
 }

@@ -51,11 +51,29 @@ export interface Endpoint {
   zeroWindowThreshold: number;
 }
 
+/**
+ * Protocol oddities, counted over the whole capture (the tracker owns one; every connection
+ * points at it): reported as warnings, never fatal.
+ */
+export interface Oddities {
+  /** TLS record headers with length 0, and longer than TLS allows (2^14 + 2048): tracking stops there. */
+  tlsZeroLength: number;
+  tlsTooLong: number;
+  /** Segments whose sequence number is more than 1 GiB from the next one expected. */
+  seqJumps: number;
+}
+
+export function newOddities(): Oddities {
+  return { tlsZeroLength: 0, tlsTooLong: 0, seqJumps: 0 };
+}
+
 export interface Connection {
   /** Sequence number of creation: C1, C2... in order of first packet. */
   index: number;
   /** Hash of the 4-tuple (tracker.ts): the table bucket this connection lives in. */
   hash: number;
+  /** The capture-wide oddity counters (shared). */
+  oddities: Oddities;
   ipVersion: 4 | 6;
   clientIp: string;
   clientPort: number;

@@ -232,6 +232,9 @@ export const RTT_EXACT_CAP = 512;
 const RTT_BUCKETS_PER_OCTAVE = 32;
 const RTT_BUCKETS = 1024;
 
+/** Sequence distance beyond any TCP window (scaled windows reach 1 GiB): a jump. */
+const SEQ_JUMP = 0x40000000;
+
 /** Signed distance a − b in 32-bit sequence space (Wireshark's GT_SEQ/LT_SEQ are its sign). */
 function seqDelta(a: number, b: number): number {
   return (a - b) | 0;
@@ -287,6 +290,9 @@ export function analyzeSegment(conn: Connection, isClient: boolean, p: DecodedPa
   const nextSeq = fwd.nextSeq;
   const isPlain = (flags & (Flag.SYN | Flag.FIN | Flag.RST)) === 0;
   let marks = 0;
+  // A jump forward of more than 1 GiB is no window's worth: a mangled or spliced capture (a
+  // warning). Counted forward only: the segments after it then look old, and are flagged so.
+  if (nextSeq !== 0 && seglen > 0 && seqDelta(seq, nextSeq) > SEQ_JUMP) conn.oddities.seqJumps++;
 
   if (seglen === 1 && seq === nextSeq && rev.window === 0) {
     // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the peer's window is

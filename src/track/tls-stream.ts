@@ -438,9 +438,12 @@ function consume(
 function onHeader(conn: Connection, isClient: boolean, s: TlsStream, type: number, length: number): boolean {
   // 24 (heartbeat) may follow, but a stream must start with one of 20..23.
   if (type < 20 || type > (s.records === 0 ? 23 : 24) || length > MAX_RECORD_LENGTH) {
+    // A record type is a TLS record too long to be one; a stream that is not TLS at all is not odd.
+    if (type >= 20 && type <= 24 && length > MAX_RECORD_LENGTH) conn.oddities.tlsTooLong++;
     stop(s, 'not-tls');
     return false;
   }
+  if (length === 0) conn.oddities.tlsZeroLength++;
   s.records++;
   s.bodyLeft = length;
   s.keep = KEEP_NONE;

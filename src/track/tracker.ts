@@ -9,7 +9,7 @@
  */
 import { ACK, SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { formatAddress } from './address.js';
-import { newEndpoint, resetEndpoint, type Connection } from './connection.js';
+import { newEndpoint, newOddities, resetEndpoint, type Connection, type Oddities } from './connection.js';
 import { stepConnection } from './tcp-state.js';
 import { analyzeSegment, newTcpFlowAnalysis, resetTcpFlowAnalysis } from './tcp-analysis.js';
 import { followTls, newTlsFacts, newTlsStream, resetTlsFacts, resetTlsStream } from './tls-stream.js';
@@ -56,6 +56,8 @@ export interface Tracker {
    */
   spare: Connection[];
   reuseState: boolean;
+  /** Protocol oddities over the whole capture (warnings). */
+  oddities: Oddities;
 }
 
 /** Spare connection states kept at most (a burst of closes beyond this is left to the GC). */
@@ -81,6 +83,7 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     closed: [],
     spare: [],
     reuseState: options.reuseState ?? true,
+    oddities: newOddities(),
   };
 }
 
@@ -140,6 +143,7 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
   const conn: TrackedConnection = {
     index: ++tr.created,
     hash,
+    oddities: tr.oddities,
     ipVersion: p.ipVersion,
     clientIp: formatAddress(p.addresses, clientFirst, p.ipVersion),
     clientPort: serverIsDst ? p.srcPort : p.dstPort,
