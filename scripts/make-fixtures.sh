@@ -12,7 +12,7 @@
 #   server-close-reconnect, close-wait, agent-reset, refused-unanswered,
 #   midstream, any-nano, ipv6-clean, rotated, snaplen (snaplen-64 + snaplen-40),
 #   lossy, zero-window, quiet-streams, pings-only, snaplen-128, large-clienthello,
-#   dns-names.
+#   dns-names, hostile-sni.
 # --refresh  records nothing: re-runs expected.py --refresh on the capture files
 #   already in fixtures/ (each expected file keeps its scenario description; the
 #   computed " This capture: ..." tail is recomputed). expected.py fails if a key
@@ -27,7 +27,8 @@
 # (scripts/fixtures/server.mjs) on 127.0.0.2:443 and [::1]:443, agent-like
 # clients (scripts/fixtures/agent.mjs: Node + ws; scripts/fixtures/pyagent.py:
 # python3 ssl, for socket options Node lacks), a small DNS server for dns-names
-# (scripts/fixtures/dns-server.mjs, UDP 127.0.0.3:53), and tcpdump on lo / any.
+# (scripts/fixtures/dns-server.mjs, UDP 127.0.0.3:53), `openssl s_client` for the
+# one hostile-sni name Node cannot send, and tcpdump on lo / any.
 # The expected values are written by scripts/fixtures/expected.py.
 #
 # Every process is started under `timeout`, and the EXIT trap stops whatever
@@ -72,7 +73,7 @@ die() { log "ERROR: $*"; exit 1; }
 ALL_SCENARIOS=(clean-shutdown server-close-reconnect close-wait agent-reset refused-unanswered
                midstream any-nano ipv6-clean rotated snaplen
                lossy zero-window quiet-streams pings-only snaplen-128 large-clienthello
-               dns-names)
+               dns-names hostile-sni)
 ONLY=
 REFRESH=0
 while [ $# -gt 0 ]; do
@@ -244,6 +245,7 @@ expected_args() {  # extra expected.py flags of one expected file
     lossy|zero-window|quiet-streams|pings-only|snaplen-128|large-clienthello) echo --facts-tally ;;
     # and the names the DNS responses in the capture give the server addresses
     dns-names) echo --facts-tally --dns-names ;;
+    hostile-sni) echo --facts-tally ;;
   esac
 }
 
@@ -643,6 +645,82 @@ record_dns_names() {
 }
 check_dns_names() {
   check dns-names 'len(C) == 8 and [c["closeKind"] for c in C if c["sni"] is not None] == ["fin"] * 7 and [(c["sniCut"], c["tlsVersion"], c["closeKind"]) for c in C if c["sni"] is None] == [(False, "TLS 1.3", "rst")] and E["dnsNames"] == {"127.0.0.2": ["fstream.binance.com", "fstream.binance.com.cdn.example", "ws-edge-7.cdn.example"], "::1": ["fstream.binance.com", "fstream.binance.com.cdn.example", "ws-edge-7.cdn.example"]} and len(E["dnsResponses"]) == 2'
+}
+
+# hostile-sni: ClientHellos whose server_name is made to break a report: HTML and
+# script, an attribute breaker, Markdown link/image/table/emphasis, a tab, a
+# newline, terminal escape sequences (SGR colour, OSC window title), non-ASCII.
+# Each is sent by a real TLS client (OpenSSL checks only the name's length),
+# one connection per name:
+#  * these by Node's tls.connect({ servername }) (agent.mjs --hostile-sni; a JS
+#    string: Node hands OpenSSL its UTF-8 bytes), in this order:
+HOSTILE_SNI_NODE_JSON='[
+  "<script>alert(1)</script>",
+  "\"><img src=x onerror=alert(1)>",
+  "[x](http://evil.example)",
+  "![i](http://evil.example/i.png)",
+  "|pipe|",
+  "*em*",
+  "tab\there.example",
+  "line\nbreak.example",
+  "\u001b[31mred.example",
+  "\u001b]0;owned\u0007.example",
+  "caf\u00e9-\u20ac.example"
+]'
+#  * and, before them, this one by `openssl s_client -servername` (it passes its
+#    argv bytes as they are): latin1 0xE9, a byte sequence that is not UTF-8 and
+#    that a JS string cannot carry (Node would send C3 A9). A printf format:
+HOSTILE_SNI_LATIN1='caf\351.example'
+# Neither client can send a NUL (both hand OpenSSL a C string: Node silently
+# cuts the name there, so agent.mjs refuses such a name), so there is none.
+
+record_hostile_sni() {
+  log "scenario hostile-sni"
+  start_server hostile-sni
+  printf '%s\n' "$HOSTILE_SNI_NODE_JSON" >"$WORK/hostile-sni.names.json"
+  start_capture hostile-sni lo "$F443" "$OUT/hostile-sni.pcap"
+  # C1: openssl s_client with the byte 0xE9 as is. No input: it ends once the
+  # server has refused the name (it closes the connection: s_client fails).
+  local latin1
+  # shellcheck disable=SC2059
+  latin1=$(printf "$HOSTILE_SNI_LATIN1")
+  if timeout -k 2 10 openssl s_client -connect "$SERVER_V4:443" -servername "$latin1" \
+       </dev/null >"$WORK/hostile-sni.s_client.out" 2>&1; then
+    die "hostile-sni: openssl s_client completed a handshake: $(tail -5 "$WORK/hostile-sni.s_client.out")"
+  fi
+  sleep 1
+  # C2-C12: the agent's hostile names, one after the other; C13: one ordinary
+  # kline connection (SNI fstream.binance.com), closed cleanly after 2 s.
+  agent_bg hostile-sni --mode clean --close-at-ms 2000 --hostile-sni "$WORK/hostile-sni.names.json"
+  agent_wait hostile-sni
+  stop_capture hostile-sni
+  stop_server
+  [ "$(grep -c '^HOSTILE ' "$WORK/hostile-sni.agent.out")" = 11 ] \
+    || die "hostile-sni: the agent did not make 11 hostile connections: $(cat "$WORK/hostile-sni.agent.out")"
+  [ "$(grep -c 'rejecting TLS handshake with SNI' "$WORK/hostile-sni.server.log")" = 12 ] \
+    || die "hostile-sni: the server did not refuse 12 names: $(cat "$WORK/hostile-sni.server.log")"
+  expected hostile-sni "ClientHellos whose server_name is hostile, each sent by a real TLS client on its own connection, one connection at a time, about 1 s apart. The fixture server refuses every SNI but fstream.binance.com: its SNICallback fails and Node's TLS server destroys the socket, so it sends FIN, no TLS alert and no ServerHello (tlsVersion null; the records are not followed: the server sent no payload); the ClientHello is in the capture, which is what matters. C1: openssl s_client -servername with the bytes 'caf' E9 '.example' (latin1 e-acute, not UTF-8: a JS string cannot carry it); after the server's FIN, s_client sends a fatal decode_error alert into the closed socket and the server's kernel answers with RST: closeKind rst, zeekConnState RSTR. C2-C12: Node tls.connect({ servername }) (scripts/fixtures/agent.mjs --hostile-sni: Node passes the name's UTF-8 bytes to OpenSSL, which checks only the length); each answers the server's FIN with its own: fin, SF. Their names, in this order: '<script>alert(1)</script>'; '\"><img src=x onerror=alert(1)>'; '[x](http://evil.example)'; '![i](http://evil.example/i.png)'; '|pipe|'; '*em*'; 'tab' 09 'here.example' (a tab); 'line' 0A 'break.example' (a newline); 1B '[31mred.example' (ESC: SGR red); 1B ']0;owned' 07 '.example' (an OSC window title ended by BEL); 'caf' C3 A9 '-' E2 82 AC '.example' (UTF-8 e-acute and euro sign; read one char per byte, 82 is a C1 control). C13: one ordinary kline WebSocket connection with SNI fstream.binance.com, closed cleanly by the agent after 2 s (first FIN: a race, as in clean-shutdown). sni holds the name's bytes one char per byte (latin1), from the raw bytes of tshark's tls.handshake.extensions_server_name (its text shows each byte >= 0x80 as U+FFFD, and -T fields shows a tab or newline as \\t or \\n)." hostile-sni.pcap
+}
+check_hostile_sni() {
+  # every name exactly as sent (its bytes, one char per byte), in connection order
+  # shellcheck disable=SC2059
+  python3 - "$OUT/hostile-sni.expected.json" "$HOSTILE_SNI_NODE_JSON" "$(printf "$HOSTILE_SNI_LATIN1")" <<'EOF' || die "hostile-sni: check failed"
+import json, os, sys
+E = json.load(open(sys.argv[1])); C = E["connections"]
+want = ([os.fsencode(sys.argv[3]).decode("latin-1")]
+        + [n.encode("utf-8").decode("latin-1") for n in json.loads(sys.argv[2])] + ["fstream.binance.com"])
+got = [c["sni"] for c in C]
+if got != want:
+    print(f"sni {got!r}\n != {want!r}", file=sys.stderr)
+    sys.exit(1)
+last = C[-1]
+ok = ([c["closeKind"] for c in C] == ["rst"] + ["fin"] * 12
+      and last["tlsVersion"] == "TLS 1.3" and last["s2cRecords"]["data"] > 0
+      and all(c["tlsVersion"] is None and c["handshakeSeen"] and not c["sniCut"]
+              and c["c2sRecords"] == {"control": 0, "data": 0} and c["s2cRecords"] is None and c["s2cBytes"] == 0
+              for c in C[:-1]))
+sys.exit(0 if ok else 1)
+EOF
 }
 
 # ------------------------------------------------------ files per scenario
