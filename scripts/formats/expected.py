@@ -18,6 +18,7 @@ Several --files are one capture: they are merged with mergecap first (rotated pi
 
   expected.py --dir DIR --name NAME --files F1 [F2...] --description TEXT
 """
+from decimal import Decimal
 import argparse
 import gzip
 import json
@@ -198,9 +199,20 @@ def main():
         "maxTimeText": max(times, key=float) if times else None,
         "connections": conns,
     }
+    codes = []
     if len(times) < len(pkts):
         # Packets without a timestamp (simple packet blocks): wscap must say so, not invent times.
-        out["warningCodes"] = ["no-timestamps"]
+        codes.append("no-timestamps")
+    # A packet earlier than the latest before it (concatenated sections, a reordered file).
+    latest = None
+    for t in times:
+        v = Decimal(t)
+        if latest is not None and v < latest:
+            codes.append("time-backwards")
+            break
+        latest = v if latest is None or v > latest else latest
+    if codes:
+        out["warningCodes"] = codes
     with open(os.path.join(a.dir, f"{a.name}.expected.json"), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")

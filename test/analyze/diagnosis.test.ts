@@ -20,6 +20,8 @@ const C1_7 = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7'];
  * - server-close-reconnect: the server's close frames on C1–C7 within 3 ms (its reconnects are in
  *   the summary, not an anomaly).
  * - snaplen-40: 40 bytes cut every TCP header, so no connection is analysed (snaplen without ids).
+ * - hostile-sni: 12 ClientHellos with hostile names, each closed by the server without a byte
+ *   (its SNI check), C1 (openssl) then reset by the server's kernel; C13 is ordinary.
  * - dns-names: C1 is the connection without SNI. Node's server completes the TLS handshake without
  *   SNI (its SNI check runs only when a name is sent), refuses the upgrade with HTTP 400 and closes
  *   (close_notify, FIN) with no WebSocket close frame: abnormal-close; the agent then resets.
@@ -29,6 +31,7 @@ const BUILT_TO_SHOW: Record<string, Array<[string, string[]]>> = {
   'close-wait.expected.json': [['close-wait', C1_7], ['abnormal-close', C1_7.slice(1)], ['mass-disconnect', C1_7]],
   'dns-names.expected.json': [['sni', ['C1']], ['abnormal-close', ['C1']], ['reset', ['C1']]],
   'formats/simple-packets.expected.json': [['midstream', ['C1', 'C2', 'C3']]],
+  'hostile-sni.expected.json': [['sni', ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10', 'C11', 'C12']], ['reset', ['C1']]],
   'lossy.expected.json': [['retransmissions', C1_7.slice(0, 6)]],
   'midstream.expected.json': [['midstream', C1_7]],
   'refused-unanswered.expected.json': [['refused', ['C1', 'C2', 'C3']], ['unanswered', ['C4', 'C5', 'C6']]],

@@ -104,5 +104,8 @@ export function idOf(f: ConnectionFacts): string {
  */
 export function isServerClosed(f: ConnectionFacts): boolean {
   if (f.closeKind !== 'fin' && f.closeKind !== 'rst') return false;
+  // A stream that was up: the upgrade answered (or already running when the capture began), not
+  // a handshake the server refused.
+  if (!f.isEstablished || (f.isAttempt && !f.isUpgraded)) return false;
   return f.wsInitiator === 'server' || (f.wsInitiator === null && f.closeInitiator === 'server');
 }
