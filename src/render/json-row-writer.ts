@@ -7,7 +7,7 @@
  * pre-encoded, integers and microsecond-rounded times are formatted with integer arithmetic,
  * plain ASCII strings are copied. Anything else (a string that needs escaping or is not ASCII, a
  * number that is not a whole number of microseconds) goes through `JSON.stringify` for that value,
- * so the text is always exactly what `JSON.stringify(row)` gives (a test holds it to that).
+ * so the text is always exactly what `jsonSafe(JSON.stringify(row))` gives (a test holds it to that).
  */
 import type {
   ConnectionReport,
@@ -17,6 +17,15 @@ import type {
   TlsAlertReport,
   TlsReport,
 } from '../report/model.js';
+
+/**
+ * JSON text with DEL, the C1 controls (U+007F–U+009F) and the line/paragraph separators written
+ * as \uXXXX: JSON allows them raw, but a terminal showing the report may act on C1 controls (CSI
+ * is U+009B) and a script embedding it may break on U+2028. They can occur only inside strings.
+ */
+export function jsonSafe(json: string): string {
+  return json.replace(/[\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Where the writer is: the target buffer, the next byte, the limit, and whether it ran out. */
 export interface RowWriter {
@@ -177,7 +186,7 @@ function writeString(w: RowWriter, s: string): void {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === 34 || c === 92) {
       w.at = start;
-      writeText(w, JSON.stringify(s));
+      writeText(w, jsonSafe(JSON.stringify(s)));
       return;
     }
     buf[at++] = c;

@@ -13,7 +13,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionReport } from '../report/model.js';
-import { newRowWriter, writeRowJson, type RowWriter } from './json-row-writer.js';
+import { jsonSafe, newRowWriter, writeRowJson, type RowWriter } from './json-row-writer.js';
 
 /** Indent and separator of a row in the report (see json.ts). */
 export const ROW_INDENT = '    ';
@@ -112,7 +112,7 @@ export function addJsonRow(spill: JsonRowSpill, row: ConnectionReport): void {
     spill.pendingBytes += bytes;
   } else {
     // A row larger than the room (long hostile strings): rendered as a string instead.
-    const text = Buffer.concat([frame.before, Buffer.from(JSON.stringify(row)), frame.after]);
+    const text = Buffer.concat([frame.before, Buffer.from(jsonSafe(JSON.stringify(row))), frame.after]);
     bytes = text.length;
     flushPending(spill);
     storeBytes(spill, text);

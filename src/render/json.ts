@@ -9,6 +9,7 @@
  */
 import type { Report } from '../report/model.js';
 import { ROW_INDENT, storedRows, type JsonRowSpill } from './json-rows.js';
+import { jsonSafe } from './json-row-writer.js';
 
 const EMPTY_CONNECTIONS = '"connections": []';
 /** Connections per JSON.stringify call: large enough to be fast, small enough to stay small. */
@@ -38,7 +39,7 @@ export function* renderJsonChunks(report: Report, spill?: JsonRowSpill): Generat
   } else {
     const all = report.connections;
     for (let start = 0; start < all.length; start += BATCH) {
-      const text = JSON.stringify(all.slice(start, start + BATCH));
+      const text = jsonSafe(JSON.stringify(all.slice(start, start + BATCH)));
       const rows = `${ROW_INDENT}${text.slice(1, -1).split(ROW_JOINT).join(ROW_JOINT_LINES)}`;
       yield start + BATCH >= all.length ? `${rows}\n` : `${rows},\n`;
     }
@@ -51,17 +52,17 @@ export function* renderJsonChunks(report: Report, spill?: JsonRowSpill): Generat
  * arrays stay on one line: the concurrency series ([[t, n], ...]) and id lists are long.
  */
 export function indented(value: unknown, indent: string): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value === null || typeof value !== 'object') return jsonSafe(JSON.stringify(value) ?? 'null');
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
-    if (value.every(isFlat)) return JSON.stringify(value);
+    if (value.every(isFlat)) return jsonSafe(JSON.stringify(value));
     const inner = `${indent}  `;
     return `[\n${value.map((v) => inner + indented(v, inner)).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(value).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return '{}';
   const inner = `${indent}  `;
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${indented(v, inner)}`).join(',\n')}\n${indent}}`;
+  return `{\n${entries.map(([k, v]) => `${inner}${jsonSafe(JSON.stringify(k))}: ${indented(v, inner)}`).join(',\n')}\n${indent}}`;
 }
 
 function isFlat(v: unknown): boolean {

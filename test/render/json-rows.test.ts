@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderJson } from '../../src/render/json.js';
 import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows } from '../../src/render/json-rows.js';
-import { newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
+import { jsonSafe, newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
 import type { ConnectionReport, Report } from '../../src/report/model.js';
 import { loadExpectations } from '../helpers.js';
 
@@ -44,7 +44,7 @@ describe('JSON row writer', () => {
     for (const exp of expectations) {
       const report = await analyzeCaptures(exp.files.map((f) => join(exp.dir, f)), { serverPort: 443, generator: 't' });
       for (const row of report.connections) {
-        expect(rowJson(row), `${exp.name} ${row.id}`).toBe(JSON.stringify(row));
+        expect(rowJson(row), `${exp.name} ${row.id}`).toBe(jsonSafe(JSON.stringify(row)));
         rows++;
       }
     }
@@ -74,13 +74,13 @@ describe('JSON row writer', () => {
         c.start = x;
         c.server2client.rttMs.median = x;
       });
-      expect(rowJson(r), String(x)).toBe(JSON.stringify(r));
+      expect(rowJson(r), String(x)).toBe(jsonSafe(JSON.stringify(r)));
     }
   });
 
   it('escapes strings as JSON.stringify does: quotes, control characters, non-ASCII, lone surrogates', async () => {
     const row = await sampleRow();
-    const names = ['plain.example', 'a"b\\c', 'tab\there\nnew', '\u0000\u001f\u007f', 'ünïcødé.example', '😀.example', '\ud800lone', '</script><b>x</b>'];
+    const names = ['\u009b31m csi', 'line\u2028sep', 'plain.example', 'a"b\\c', 'tab\there\nnew', '\u0000\u001f\u007f', 'ünïcødé.example', '😀.example', '\ud800lone', '</script><b>x</b>'];
     for (const name of names) {
       const r = withFields(row, (c) => {
         c.sni = name;
@@ -88,7 +88,9 @@ describe('JSON row writer', () => {
         c.zeek.history = name;
         c.process = { pid: 42, command: name };
       });
-      expect(rowJson(r), JSON.stringify(name)).toBe(JSON.stringify(r));
+      expect(rowJson(r), JSON.stringify(name)).toBe(jsonSafe(JSON.stringify(r)));
+      expect(rowJson(r)).not.toMatch(/[\u007f-\u009f\u2028\u2029]/);
+      expect((JSON.parse(rowJson(r)) as { sni: string }).sni).toBe(name);
     }
   });
 
@@ -166,7 +168,7 @@ describe('JSON row spill', () => {
         expect(text.endsWith('}\n'), exp.name).toBe(true);
         const lines = text.slice(0, -1).split('\n');
         expect(lines.map((l) => JSON.parse(l) as unknown), exp.name).toEqual(inMemory.connections);
-        expect(lines, exp.name).toEqual(inMemory.connections.map((c) => JSON.stringify(c)));
+        expect(lines, exp.name).toEqual(inMemory.connections.map((c) => jsonSafe(JSON.stringify(c))));
       } finally {
         closeJsonRowSpill(spill);
       }
