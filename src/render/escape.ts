@@ -28,9 +28,10 @@ const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': 
  * autolink or entity can form; `$` as `&#36;` (GitHub's and GitLab's math). With `[` escaped, `!`
  * `(` `)` cannot make a link or an image, so they and `.` `:` `-` `+` `'` `"` stay as they are
  * (the source stays readable: `fstream.binance.com`) except at the very start, where what would
- * be a list marker (`- `, `+ `, `1. `, `1) `), a setext underline or a thematic break is escaped. Line breaks become spaces (a
- * cell is one line), control characters are shown as \xNN and bidirectional-text controls as
- * \uNNNN (a name cannot reorder what is shown), and spaces at either end become `&#32;` (kept:
+ * be a list marker (`- `, `+ `, `1. `, `1) `), a setext underline or a thematic break is escaped.
+ * Control characters, line breaks included, are shown as \xNN as in the text report (a cell stays
+ * one line, and a name with a newline is told from one with a space), bidirectional-text controls
+ * as \uNNNN (a name cannot reorder what is shown), and spaces at either end become `&#32;` (kept:
  * never an indented code block or a trimmed cell).
  *
  * GitHub also links `www.`, `scheme://` and e-mail addresses, and turns `@name` into a mention and
@@ -42,7 +43,7 @@ const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': 
  * inject a link, an image or markup, nor notify anyone.
  */
 export function escapeMarkdown(s: string): string {
-  const visible = escapeTerminal(s.replace(/[\r\n]+/g, ' '))
+  const visible = escapeTerminal(s)
     .replace(BIDI_CONTROLS, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .replace(/(www)(\.)/gi, `$1${ZERO_WIDTH_SPACE}$2`)
     .replace(/\/\//g, `/${ZERO_WIDTH_SPACE}/`)

@@ -287,6 +287,7 @@ const HOSTILE = [
   '`code`',
   '``',
   'line one\nline two',
+  'cr\r\nlf',
   '\u001b[31mred',
   'www.evil.example',
   'http://evil.example',
@@ -312,9 +313,9 @@ const HOSTILE = [
   'evil\u202ecod.exe',
 ];
 
-/** How a hostile string should read once rendered: one line, controls as \xNN, bidi controls as \uNNNN. */
+/** How a hostile string should read once rendered: controls (line breaks too) as \xNN, as in the text report; bidi controls as \uNNNN. */
 function reading(s: string): string {
-  return escapeTerminal(s.replace(/[\r\n]+/g, ' ')).replace(/[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeTerminal(s).replace(/[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A copy of a real report with the hostile string in every place that quotes a capture or a file. */
