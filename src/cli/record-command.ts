@@ -5,7 +5,7 @@ import type { Log } from '../log.js';
 import { UsageError } from '../errors/usage-error.js';
 import { escapeTerminal } from '../render/escape.js';
 import { parseResolve, systemResolver, validateHost } from '../record/hosts.js';
-import { startRecording, type RecordOptions, type RecordingResult } from '../record/recorder.js';
+import { startRecording, type Recording, type RecordOptions, type RecordingResult } from '../record/recorder.js';
 import { timestampStem, secureFiles, invokingUser } from '../record/capture-files.js';
 import type { SocketSnapshot } from '../record/metadata.js';
 import { snapshotSockets } from '../record/ss.js';
@@ -85,6 +85,7 @@ async function socketSnapshot(): Promise<SocketSnapshot | null> {
 
 function countsLine(r: RecordingResult): string {
   const c = r.counts;
+  if (c.captured === null && c.receivedByFilter === null && c.droppedByKernel === null) return "tcpdump's counts unknown (it ended without printing them)";
   const n = (v: number | null): string => (v === null ? '?' : String(v));
   return `${n(c.captured)} packets captured, ${n(c.receivedByFilter)} received by filter, ${n(c.droppedByKernel)} dropped by kernel`;
 }
@@ -92,6 +93,62 @@ function countsLine(r: RecordingResult): string {
 export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[]): Promise<number> {
   const options = toRecordOptions(o, argv, new Date());
   const statusEveryS = parseDuration(o.statusEvery, '--status-every');
+  const out = process.stderr;
+
+  // Signals are taken from the start to the end: a Ctrl-C while tcpdump is still starting stops
+  // the recording as soon as it listens (files and metadata written, not a capture without
+  // metadata), and a second, impatient Ctrl-C (or one during --analyze) never kills wscap halfway.
+  let recording: Recording | null = null;
+  let pending: NodeJS.Signals | null = null;
+  let phase: 'starting' | 'recording' | 'report' = 'starting';
+  let signals = 0;
+  let toldReport = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (phase === 'report') {
+      if (!toldReport) out.write('wscap: the recording is complete; still writing the report\n');
+      toldReport = true;
+      return;
+    }
+    if (signals > 1) out.write('wscap: still stopping: waiting for tcpdump to flush its file\n');
+    else if (recording === null) out.write('wscap: stopping as soon as tcpdump has started\n');
+    if (recording === null) pending ??= signal;
+    else void recording.stop(`signal:${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number | null = null;
+  try {
+    code = await record(options, o, log, statusEveryS, (r) => {
+      recording = r;
+      phase = 'recording';
+      if (pending !== null) void r.stop(`signal:${pending}`);
+    }, () => {
+      phase = 'report';
+    });
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (code !== null) {
+      // Everything is written: a signal from here until the process ends exits with the
+      // recording's code instead of Node's default death by signal (which reads as a crash).
+      const exitCode = code;
+      const late = (): void => process.exit(exitCode);
+      process.once('SIGINT', late);
+      process.once('SIGTERM', late);
+    }
+  }
+}
+
+async function record(
+  options: RecordOptions,
+  o: RecordCommandOptions,
+  log: Log,
+  statusEveryS: number,
+  onStarted: (r: Recording) => void,
+  onStopped: () => void,
+): Promise<number> {
   const recording = await startRecording(options, {
     log,
     resolver: systemResolver,
@@ -100,15 +157,7 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
   });
   const out = process.stderr;
   out.write(`wscap: recording ${options.hosts.map(escapeTerminal).join(', ')} port ${options.port} on ${escapeTerminal(options.interface)} into ${escapeTerminal(recording.files()[0] ?? join(options.outDir, `${options.stem}.pcap`))} (Ctrl-C to stop)\n`);
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) out.write('wscap: still stopping: waiting for tcpdump to flush its file\n');
-    void recording.stop(`signal:${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  onStarted(recording);
 
   const isTTY = out.isTTY === true;
   const color = isTTY && !process.env.NO_COLOR;
@@ -128,8 +177,7 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
 
   const result = await recording.done;
   if (live) await live.stop().catch(() => undefined);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  onStopped();
 
   const lines = [
     `wscap: stopped (${result.stopReason}): ${countsLine(result)}`,
@@ -151,4 +199,3 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
   }
   return result.failure ? result.exitCode : EXIT_OK;
 }
-

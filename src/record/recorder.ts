@@ -23,6 +23,7 @@ import {
   tcpdumpVersion,
   type RunningTcpdump,
   type TcpdumpCounts,
+  type TcpdumpExit,
   type TcpdumpOptions,
 } from './tcpdump.js';
 import {
@@ -117,6 +118,29 @@ function diskFull(dir: string): RecordError {
     `disk full: less than ${MIN_FREE_BYTES / 1024} KiB left in ${escapeTerminal(dir)}, recording stopped`,
     'free space or record to another --out-dir; files written so far are kept',
     EXIT_ENVIRONMENT,
+  );
+}
+
+/**
+ * The failure for a tcpdump that ended by itself during the recording: what happened (with the
+ * last thing tcpdump said, not its "listening on" banner), and what to do about it.
+ */
+export function tcpdumpDied(exit: Pick<TcpdumpExit, 'exitCode' | 'signal' | 'stderr'>): RecordError {
+  const said = exit.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('tcpdump:') && !/^tcpdump: listening on |\d+ packets? (captured|received|dropped)/.test(l))
+    .pop();
+  if (/No space left/i.test(exit.stderr)) {
+    return new RecordError(`disk full: tcpdump stopped writing${said ? ` (${escapeTerminal(said)})` : ''}`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT);
+  }
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? '?'}`;
+  // SIGKILL from nobody at the keyboard is usually the kernel's OOM killer.
+  const who = exit.signal === 'SIGKILL' ? ' (if nobody killed it, look for the OOM killer: dmesg | grep -i oom)' : '';
+  return new RecordError(
+    `tcpdump ${how} during the recording${said ? ` (${escapeTerminal(said)})` : ''}: the capture ends there`,
+    `the files written so far are kept and readable by wscap analyze; start wscap record again${who}`,
+    EXIT_CAPTURE_FAILED,
   );
 }
 
@@ -235,11 +259,7 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
         void stop('packets');
         return;
       }
-      const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.exitCode}`;
-      const said = exit.stderr.trim().split('\n').filter((l) => l.startsWith('tcpdump:')).pop();
-      failure = /No space left/i.test(exit.stderr)
-        ? new RecordError(`disk full: tcpdump stopped writing (${said ?? ''})`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT)
-        : new RecordError(`tcpdump ${how} during the recording${said ? ` (${said})` : ''}`, 'files written so far are kept and readable', EXIT_CAPTURE_FAILED);
+      failure = tcpdumpDied(exit);
       void stop('tcpdump-exited');
     });
   };
