@@ -23,7 +23,8 @@ export function decodeTcp(buf: Buffer, at: number, end: number, segmentLength: n
   out.isOptionsOverrun = headerLength > 20 && at + headerLength <= end && isOptionsOverrun(buf, at + 20, at + headerLength);
   out.payloadLength = segmentLength - headerLength;
   const payloadStart = at + headerLength;
-  out.payloadOffset = payloadStart;
+  // Never past the captured bytes, even with nothing captured: readers copy from here.
+  out.payloadOffset = payloadStart >= end ? end : payloadStart;
   out.capturedPayloadLength = payloadStart >= end ? 0 : Math.min(end - payloadStart, out.payloadLength);
   out.status = DECODED_TCP;
   return DECODED_TCP;

@@ -319,7 +319,7 @@ function keepAhead(s: TlsStream, buf: Buffer, off: number, cap: number, wire: nu
     st.data.copy(grown, 0, 0, st.used);
     st.data = grown;
   }
-  buf.copy(st.data, st.used, off, off + cap);
+  if (cap > 0) buf.copy(st.data, st.used, off, off + cap);
   const base = st.count * META;
   m[base] = seq;
   m[base + 1] = st.used;
