@@ -16,6 +16,7 @@ import { escapeTerminal } from '../render/escape.js';
 import { buildFilter } from './filter.js';
 import { resolveHosts, type Resolver } from './hosts.js';
 import {
+  canCreateFilesAs,
   parseCounts,
   requestCounts,
   startTcpdump,
@@ -177,6 +178,18 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
   const { log } = deps;
   preflight(o);
   const owner = invokingUser();
+  // tcpdump -Z keeps root's access for the first file only: with rotation every later file is
+  // created as the invoking user, so a directory only root can write would fail at the first
+  // rotation, hours in. Ask now.
+  if (process.getuid?.() === 0 && owner.uid !== 0 && (o.rotateSizeMB !== null || o.rotateEveryS !== null)) {
+    if ((await canCreateFilesAs(o.outDir, owner)) === false) {
+      throw new RecordError(
+        `user '${escapeTerminal(owner.name)}' cannot create files in ${escapeTerminal(o.outDir)}: with --rotate-every or --rotate-size, tcpdump writes every file after the first as that user (it drops root with -Z)`,
+        `choose a directory ${escapeTerminal(owner.name)} can write with --out-dir, or record without rotation`,
+        EXIT_ENVIRONMENT,
+      );
+    }
+  }
   // Files tcpdump creates inherit this: readable by their owner only.
   process.umask(0o077);
 
@@ -299,7 +312,7 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
     try {
       await startSegment(unique, filterFor(unique, false));
     } catch (err) {
-      failure = err instanceof RecordError ? err : new RecordError(String(err), null, EXIT_CAPTURE_FAILED);
+      failure = err instanceof RecordError ? err : new RecordError(escapeTerminal(String(err)), null, EXIT_CAPTURE_FAILED);
       void stop('tcpdump-failed');
     }
     saveMetadata();
@@ -316,8 +329,8 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
       log.warn({ err: e.message }, 'cannot write metadata');
       failure ??=
         e.code === 'ENOSPC'
-          ? new RecordError(`disk full: cannot write ${metadataPath}`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT)
-          : new RecordError(`cannot write ${metadataPath}: ${e.code ?? e.message}`, null, EXIT_ENVIRONMENT);
+          ? new RecordError(`disk full: cannot write ${escapeTerminal(metadataPath)}`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT)
+          : new RecordError(`cannot write ${escapeTerminal(metadataPath)}: ${escapeTerminal(e.code ?? e.message)}`, null, EXIT_ENVIRONMENT);
     }
   };
 
@@ -379,7 +392,7 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
     await startSegment(initial, filterFor(initial, true));
   } catch (err) {
     if (err instanceof RecordError) throw err;
-    throw new RecordError(`cannot start tcpdump: ${String(err)}`, null, EXIT_CAPTURE_FAILED);
+    throw new RecordError(`cannot start tcpdump: ${escapeTerminal(String(err))}`, null, EXIT_CAPTURE_FAILED);
   }
   saveMetadata();
   await snapshot();

@@ -10,6 +10,7 @@ import type { ResultPromise } from 'execa';
 const loadExeca = async (): Promise<typeof import('execa').execa> => (await import('execa')).execa;
 import { RecordError } from '../errors/record-error.js';
 import { EXIT_CAPTURE_FAILED, EXIT_ENVIRONMENT, EXIT_USAGE } from '../cli/exit-codes.js';
+import { escapeTerminal } from '../render/escape.js';
 
 export interface TcpdumpOptions {
   tcpdumpPath: string;
@@ -97,7 +98,9 @@ export function classifyFailure(stderr: string, o: TcpdumpOptions): RecordError 
     .map((l) => l.trim())
     .filter((l) => l.startsWith('tcpdump:') && !l.startsWith('tcpdump: listening'))
     .pop() ?? stderr.trim().split('\n').pop() ?? '';
-  const said = line.replace(/^tcpdump:\s*/, '');
+  // What tcpdump said may quote the file name or the filter: shown escaped, as every string is.
+  const said = escapeTerminal(line.replace(/^tcpdump:\s*/, ''));
+  const file = escapeTerminal(o.file);
   if (/permission to capture|Operation not permitted|not permitted|socket: Operation/i.test(stderr)) {
     return new RecordError(`not enough privilege to capture on '${o.interface}' (tcpdump: ${said})`, `run as root, or give tcpdump the capability once: ${SETCAP}`, EXIT_ENVIRONMENT);
   }
@@ -108,10 +111,10 @@ export function classifyFailure(stderr: string, o: TcpdumpOptions): RecordError 
     return new RecordError(`invalid capture filter (tcpdump: ${said})`, 'check the expression with `tcpdump -d EXPRESSION`; see pcap-filter(7)', EXIT_USAGE);
   }
   if (/No space left on device/i.test(stderr)) {
-    return new RecordError(`disk full while writing ${o.file} (tcpdump: ${said})`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT);
+    return new RecordError(`disk full while writing ${file} (tcpdump: ${said})`, 'free space or record to another --out-dir; files written so far are kept', EXIT_ENVIRONMENT);
   }
   if (/Permission denied|Read-only file system/i.test(stderr)) {
-    return new RecordError(`cannot write ${o.file} (tcpdump: ${said})`, `choose a directory that user '${o.user ?? 'you'}' can write, with --out-dir`, EXIT_ENVIRONMENT);
+    return new RecordError(`cannot write ${file} (tcpdump: ${said})`, `choose a directory that user '${escapeTerminal(o.user ?? 'you')}' can write, with --out-dir`, EXIT_ENVIRONMENT);
   }
   return new RecordError(`tcpdump failed: ${said || 'no message'}`, null, EXIT_CAPTURE_FAILED);
 }
@@ -169,6 +172,31 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   return running;
 }
 
+/**
+ * Whether `user` can create files in `dir` (write and search on it, search on every parent), as
+ * tcpdump -Z will have to for every rotated file: asked of the kernel, as that user with their
+ * groups (setpriv --init-groups, then node's access(2)). Null when it cannot be told (no setpriv,
+ * or setpriv itself failed, e.g. a uid without a passwd entry): the caller then does not refuse.
+ */
+export async function canCreateFilesAs(dir: string, user: { uid: number; gid: number }): Promise<boolean | null> {
+  const setpriv = findExecutable('setpriv');
+  if (setpriv === null) return null;
+  const execa = await loadExeca();
+  const denied = 42;
+  const script = `try { require('node:fs').accessSync(process.argv[1], 3) } catch { process.exit(${denied}) }`;
+  try {
+    const r = await execa(setpriv, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, '-e', script, dir], {
+      reject: false,
+      timeout: 10_000,
+      stdin: 'ignore',
+    });
+    if (r.exitCode === 0) return true;
+    return r.exitCode === denied ? false : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The executable `name` resolves to (a path, or a search of PATH), or null when there is none. */
 export function findExecutable(name: string, path = process.env.PATH ?? ''): string | null {
   const candidates = name.includes('/') ? [name] : path.split(':').filter(Boolean).map((dir) => join(dir, name));
@@ -184,7 +212,7 @@ export function findExecutable(name: string, path = process.env.PATH ?? ''): str
 }
 
 function notInstalled(o: TcpdumpOptions): RecordError {
-  return new RecordError(`tcpdump is not installed (looked for '${o.tcpdumpPath}')`, 'install it: sudo apt-get install -y tcpdump', EXIT_ENVIRONMENT);
+  return new RecordError(`tcpdump is not installed (looked for '${escapeTerminal(o.tcpdumpPath)}')`, 'install it: sudo apt-get install -y tcpdump', EXIT_ENVIRONMENT);
 }
 
 /** Asks tcpdump to stop (SIGINT: it flushes the file and prints its counts) and waits for it. */

@@ -7,7 +7,8 @@
  * (Disk full, an unwritable directory and injected arguments are in record-e2e.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import type { Report } from '../../src/report/model.js';
@@ -17,6 +18,8 @@ import { ROOT } from '../helpers.js';
 import { isRoot, newLab, run, startRecord, startServer, type Lab, type Running } from './loopback-lab.js';
 
 const PORT = 18443;
+/** What sudo sets: wscap gives files to this user and tcpdump drops root to it (-Z). */
+const SUDO_NOBODY = { SUDO_UID: '65534', SUDO_GID: '65534', SUDO_USER: 'nobody' };
 /** Warning codes that mean a file is not complete. */
 const DAMAGE = ['truncated', 'corrupt', 'read-error'];
 
@@ -337,6 +340,7 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
           const base = join(dir, readdirSync(dir).find((n) => n.endsWith('.pcap'))!);
           expect(JSON.parse(readFileSync(`${base}.report.json`, 'utf8')).summary.connections, what).toBe(7);
           expect(readFileSync(`${base}.report.txt`, 'utf8')).toContain('Connections: 7');
+          expect([mode(`${base}.report.json`), mode(`${base}.report.txt`)]).toEqual([0o600, 0o600]);
         }
       }
     } finally {
@@ -372,6 +376,46 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
     } finally {
       agent.child.kill('SIGTERM');
       server.child.kill('SIGTERM');
+    }
+  }, 60_000);
+  it('under sudo with rotation, a directory the invoking user cannot write: exit 3 before tcpdump starts, not a failure at the first rotation', async () => {
+    // Root's directory, 0755: tcpdump -Z opens the first file with root's access, but every
+    // rotated file as the user.
+    const dir = mkdtempSync(join(tmpdir(), 'wscap-rootonly-'));
+    try {
+      chmodSync(dir, 0o755);
+      const rec = startRecord(lab, [...target('127.0.0.66'), '--out-dir', dir, '--rotate-every', '1s', '--duration', '3s'], SUDO_NOBODY);
+      const exit = await within(15_000, 'wscap exit', rec.exited);
+      expect(exit).toEqual({ code: 3, signal: null });
+      expect(rec.stderr()).toBe(
+        `wscap: error: user 'nobody' cannot create files in ${dir}: with --rotate-every or --rotate-size, tcpdump writes every file after the first as that user (it drops root with -Z); choose a directory nobody can write with --out-dir, or record without rotation\n`,
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('under sudo with --rotate-every into a directory the user can write: every rotated file is the user’s, 0600 and complete', async () => {
+    const address = '127.0.0.67';
+    const { server, agent } = await steadyTraffic(address, 20);
+    const dir = mkdtempSync(join(tmpdir(), 'wscap-userdir-'));
+    try {
+      chmodSync(dir, 0o777);
+      const rec = startRecord(lab, [...target(address), '--out-dir', dir, '--rotate-every', '1s'], SUDO_NOBODY);
+      await rec.waitFor('wscap: recording');
+      await sleep(2600);
+      rec.child.kill('SIGINT');
+      const exit = await within(15_000, 'wscap exit', rec.exited);
+      expect(exit, rec.stderr()).toEqual({ code: 0, signal: null });
+      const { files } = await expectCompleteRecording(dir, 'signal:SIGINT');
+      expect(files.length).toBeGreaterThanOrEqual(3);
+      const metadata = join(dir, readdirSync(dir).find((n) => n.endsWith('.meta.json'))!);
+      for (const f of [...files, metadata]) expect([statSync(f).uid, statSync(f).gid, mode(f)], f).toEqual([65534, 65534, 0o600]);
+    } finally {
+      agent.child.kill('SIGTERM');
+      server.child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
