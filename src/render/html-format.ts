@@ -6,6 +6,7 @@
  * (escape.ts); numbers are written with `num`/`fixed`, which coerce to a number first, so no
  * field of the model is ever written into the page unescaped.
  */
+import { isDateRange } from '../report/time.js';
 import type { ConnectionReport, HostReport, Report } from '../report/model.js';
 import { escapeHtml } from './escape.js';
 
@@ -68,12 +69,14 @@ export function isoToEpoch(iso: string | null): number | null {
 
 /** UTC time of day with `digits` decimals of the second (0–3): "00:48:42.627". */
 export function utcClock(t: number, digits = 3): string {
+  if (!isDateRange(Number(t))) return '?';
   const text = new Date(Math.round(Number(t) * 1000)).toISOString();
   return digits > 0 ? text.slice(11, 20 + digits) : text.slice(11, 19);
 }
 
 /** "2026-11-27 00:48:42.627 UTC". */
 export function utcDateTime(t: number): string {
+  if (!isDateRange(Number(t))) return '? UTC';
   const text = new Date(Math.round(Number(t) * 1000)).toISOString();
   return `${text.slice(0, 10)} ${text.slice(11, 23)} UTC`;
 }
@@ -165,7 +168,7 @@ export function timeTicks(t0: number, t1: number, maxTicks: number): { t: number
   for (let k = first; k * step <= t1 + 1e-9 && ticks.length <= maxTicks + 1; k++) {
     const t = k * step;
     let label = step >= 60 ? utcClock(t, 0).slice(0, 5) : utcClock(t, digits);
-    if (multiDay && (step >= 86400 || Math.abs(t / 86400 - Math.round(t / 86400)) < 1e-9)) {
+    if (multiDay && isDateRange(t) && (step >= 86400 || Math.abs(t / 86400 - Math.round(t / 86400)) < 1e-9)) {
       label = new Date(Math.round(t * 1000)).toISOString().slice(5, 10) + (step >= 86400 ? '' : ` ${label}`);
     }
     ticks.push({ t, label });
