@@ -1,12 +1,11 @@
 /** \summary: `wscap record`: options → a recording; signals, live view, closing summary, --analyze. */
-import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { Log } from '../log.js';
 import { UsageError } from '../errors/usage-error.js';
 import { escapeTerminal } from '../render/escape.js';
 import { parseResolve, systemResolver, validateHost } from '../record/hosts.js';
 import { startRecording, type Recording, type RecordOptions, type RecordingResult } from '../record/recorder.js';
-import { timestampStem, secureFiles, invokingUser } from '../record/capture-files.js';
+import { timestampStem, secureFiles, invokingUser, writeNewPrivateFile } from '../record/capture-files.js';
 import type { SocketSnapshot } from '../record/metadata.js';
 import { snapshotSockets } from '../record/ss.js';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
@@ -88,6 +87,23 @@ function countsLine(r: RecordingResult): string {
   if (c.captured === null && c.receivedByFilter === null && c.droppedByKernel === null) return "tcpdump's counts unknown (it ended without printing them)";
   const n = (v: number | null): string => (v === null ? '?' : String(v));
   return `${n(c.captured)} packets captured, ${n(c.receivedByFilter)} received by filter, ${n(c.droppedByKernel)} dropped by kernel`;
+}
+
+/**
+ * Under sudo, once the recording has stopped: become the invoking user for good (groups, gid,
+ * uid), so that reading the capture files and writing the reports in their directory can reach
+ * nothing they could not (a link they put under a file's name points where they can read only).
+ */
+export function becomeOwner(owner: { name: string; uid: number; gid: number }): boolean {
+  try {
+    // Node has initgroups(3) (POSIX); @types/node does not declare it.
+    (process as NodeJS.Process & { initgroups?: (user: string, extraGroup: number) => void }).initgroups?.(owner.name, owner.gid);
+    process.setgid?.(owner.gid);
+    process.setuid?.(owner.uid);
+    return process.getuid?.() === owner.uid && process.geteuid?.() === owner.uid;
+  } catch {
+    return false;
+  }
 }
 
 export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[]): Promise<number> {
@@ -190,10 +206,15 @@ async function record(
   if (result.failure) out.write(`wscap: error: ${result.failure.message}${result.failure.fix ? `; ${result.failure.fix}` : ''}\n`);
 
   if (o.analyze && result.files.length > 0) {
+    if (result.ranAsOwner && !becomeOwner(result.owner)) {
+      out.write(`wscap: warning: --analyze skipped: cannot switch to user '${escapeTerminal(result.owner.name)}' to read the files; run wscap analyze on them\n`);
+      return result.failure ? result.exitCode : EXIT_OK;
+    }
     const report = await analyzeCaptures(result.files, { serverPort: options.port, generator: `wscap ${VERSION}` });
     const base = join(options.outDir, `${options.stem}.pcap.report`);
-    writeFileSync(`${base}.txt`, renderText(report, { color: false }), { mode: 0o600 });
-    writeFileSync(`${base}.json`, renderJson(report), { mode: 0o600 });
+    // As root in the user's directory: new files, never written through a link planted there.
+    writeNewPrivateFile(`${base}.txt`, renderText(report, { color: false }));
+    writeNewPrivateFile(`${base}.json`, renderJson(report));
     secureFiles([`${base}.txt`, `${base}.json`], invokingUser());
     process.stdout.write(`  ${escapeTerminal(base)}.txt\n  ${escapeTerminal(base)}.json\n`);
   }

@@ -2,7 +2,7 @@
  * \summary: names of the files a recording writes, finding them again (tcpdump's rotation names),
  * pruning to --keep, and giving them to the invoking user with mode 0600.
  */
-import { chownSync, chmodSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 
 /** "wscap-20261127-013000" style stem for a default file name, in UTC. */
@@ -66,15 +66,50 @@ export function invokingUser(env: NodeJS.ProcessEnv = process.env): { name: stri
   return { name: env.USER && uid !== 0 ? env.USER : uid === 0 ? 'root' : String(uid), uid, gid };
 }
 
-/** Mode 0600 and the invoking user's ownership on every file of the recording. */
-export function secureFiles(paths: string[], owner: { uid: number; gid: number }): void {
+/**
+ * Mode 0600 and the invoking user's ownership on every file of the recording. As root this must
+ * not be turned against another file: the user owns the directory and can put a symbolic link,
+ * a hard link or a FIFO under a capture's name. So each file is opened without following a
+ * link (O_NOFOLLOW, and O_NONBLOCK against a FIFO) and changed through that descriptor, only if
+ * it is a regular file with one name, owned by root or by the user (tcpdump made it as one of
+ * them). Returns the paths left alone.
+ */
+export function secureFiles(paths: string[], owner: { uid: number; gid: number }): string[] {
+  const skipped: string[] = [];
+  const isRoot = process.getuid?.() === 0;
   for (const path of paths) {
+    let fd = -1;
     try {
-      chmodSync(path, 0o600);
-      if (process.getuid?.() === 0) chownSync(path, owner.uid, owner.gid);
-    } catch {
-      // A ring-buffer file deleted meanwhile.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.nlink !== 1 || (isRoot && st.uid !== 0 && st.uid !== owner.uid)) {
+        skipped.push(path);
+        continue;
+      }
+      fchmodSync(fd, 0o600);
+      if (isRoot) fchownSync(fd, owner.uid, owner.gid);
+    } catch (err) {
+      // A ring-buffer file deleted meanwhile is fine; a link (ELOOP) or anything else is left alone.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') skipped.push(path);
+    } finally {
+      if (fd !== -1) closeSync(fd);
     }
+  }
+  return skipped;
+}
+
+/**
+ * Writes `text` to a new file at `path` with mode 0600: whatever was at that name (a file, or a
+ * symbolic link planted there) is unlinked first and the file is created exclusively, never
+ * through a link (O_EXCL | O_NOFOLLOW).
+ */
+export function writeNewPrivateFile(path: string, text: string): void {
+  rmSync(path, { force: true });
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,7 +2,8 @@
  * \summary: `<capture>.meta.json`, written beside a recording: how it was made, what it covered,
  * tcpdump's counts and socket snapshots. The analyser reads it back (record/read-metadata.ts).
  */
-import { writeFileSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
+import { writeNewPrivateFile } from './capture-files.js';
 import type { TcpdumpCounts } from './tcpdump.js';
 
 export const METADATA_SUFFIX = '.meta.json';
@@ -64,11 +65,16 @@ export interface RecordingMetadata {
   socketSnapshots: SocketSnapshot[];
 }
 
-/** Writes the metadata atomically (temp file + rename), readable only by its owner. */
+/**
+ * Writes the metadata atomically (temp file + rename), readable only by its owner. The temp file
+ * is created new (a symbolic link planted at its name is unlinked, never followed: wscap may run
+ * as root in the user's directory); the rename replaces whatever is at `path`, a link included,
+ * not what a link points to.
+ */
 export function writeMetadata(path: string, meta: RecordingMetadata): void {
   const temp = `${path}.tmp`;
   try {
-    writeFileSync(temp, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    writeNewPrivateFile(temp, `${JSON.stringify(meta, null, 2)}\n`);
     renameSync(temp, path);
   } catch (err) {
     rmSync(temp, { force: true });

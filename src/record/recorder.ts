@@ -79,6 +79,12 @@ export interface RecordingResult {
   metadataPath: string;
   counts: TcpdumpCounts;
   metadata: RecordingMetadata;
+  /**
+   * Under sudo, the invoking user can write the output directory and tcpdump ran as them: what is
+   * done next in that directory (reading the files, writing reports) is done as them too.
+   */
+  ranAsOwner: boolean;
+  owner: { name: string; uid: number; gid: number };
 }
 
 export interface Recording {
@@ -178,11 +184,19 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
   const { log } = deps;
   preflight(o);
   const owner = invokingUser();
+  const isRootForUser = process.getuid?.() === 0 && owner.uid !== 0;
+  // Under sudo, tcpdump writes as the invoking user. Where that user can create files, tcpdump
+  // runs as them from the start with only the capture capabilities: with -Z it would open its
+  // first file with root's CAP_DAC_OVERRIDE, following a symbolic link the user could plant at
+  // that name in their own directory (and truncate and chown any file). Where they cannot, no
+  // one but root can plant anything there, and -Z is used (root opens the first file).
+  const userCanWrite = isRootForUser ? await canCreateFilesAs(o.outDir, owner) : null;
+  const runAsOwner = userCanWrite === true;
   // tcpdump -Z keeps root's access for the first file only: with rotation every later file is
   // created as the invoking user, so a directory only root can write would fail at the first
-  // rotation, hours in. Ask now.
-  if (process.getuid?.() === 0 && owner.uid !== 0 && (o.rotateSizeMB !== null || o.rotateEveryS !== null)) {
-    if ((await canCreateFilesAs(o.outDir, owner)) === false) {
+  // rotation, hours in. Refuse now.
+  if (isRootForUser && (o.rotateSizeMB !== null || o.rotateEveryS !== null)) {
+    if (userCanWrite === false) {
       throw new RecordError(
         `user '${escapeTerminal(owner.name)}' cannot create files in ${escapeTerminal(o.outDir)}: with --rotate-every or --rotate-size, tcpdump writes every file after the first as that user (it drops root with -Z)`,
         `choose a directory ${escapeTerminal(owner.name)} can write with --out-dir, or record without rotation`,
@@ -232,7 +246,8 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
     filter,
     snaplen: o.snaplen,
     bufferKiB: o.bufferKiB,
-    user: process.getuid?.() === 0 ? owner.name : null,
+    user: process.getuid?.() === 0 && !runAsOwner ? owner.name : null,
+    runAs: runAsOwner ? { uid: owner.uid, gid: owner.gid } : null,
     packetCount: index === 1 ? o.packets : null,
     rotateSizeMB: o.rotateSizeMB,
     rotateEveryS: o.rotateEveryS,
@@ -351,7 +366,12 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
       });
       let files = currentFiles();
       if (o.keep !== null && o.rotateEveryS !== null) files = pruneRing(files, o.keep);
-      secureFiles(files, owner);
+      const skipped = new Set(secureFiles(files, owner));
+      if (skipped.size > 0) {
+        // A link, a FIFO or someone else's file under a capture's name: not part of the recording.
+        log.warn({ files: [...skipped] }, 'left out of the recording: not a regular file that tcpdump wrote');
+        files = files.filter((f) => !skipped.has(f));
+      }
       meta.end = deps.now();
       meta.files = baseNames(files);
       meta.counts = sumCounts(exits.map((e) => e.counts));
@@ -366,6 +386,8 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
         metadataPath,
         counts: meta.counts,
         metadata: meta,
+        ranAsOwner: runAsOwner,
+        owner,
       };
       resolveDone(result);
       return result;

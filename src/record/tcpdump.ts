@@ -26,8 +26,18 @@ export interface TcpdumpOptions {
    * loopback 14 simultaneous TLS handshakes overflowed 8 MiB.
    */
   bufferKiB: number;
-  /** As root, tcpdump drops privileges to this user after opening the device (-Z); null when not root. */
+  /**
+   * As root, tcpdump drops privileges to this user after opening the device (-Z); null when not
+   * root, or when `runAs` starts it as the user already.
+   */
   user: string | null;
+  /**
+   * Start tcpdump as this user from the first instruction, holding only the capture capabilities
+   * (setpriv --reuid/--regid/--init-groups, ambient CAP_NET_RAW + CAP_NET_ADMIN), instead of as
+   * root with -Z: tcpdump -Z opens its first file with root's CAP_DAC_OVERRIDE and follows a
+   * symbolic link planted at its name. Used when that user can write the output directory.
+   */
+  runAs?: { uid: number; gid: number } | null;
   packetCount: number | null;
   rotateSizeMB: number | null;
   rotateEveryS: number | null;
@@ -119,6 +129,25 @@ export function classifyFailure(stderr: string, o: TcpdumpOptions): RecordError 
   return new RecordError(`tcpdump failed: ${said || 'no message'}`, null, EXIT_CAPTURE_FAILED);
 }
 
+/** The capabilities tcpdump needs to capture (libpcap: a packet socket, and -B / promiscuous mode). */
+const CAPTURE_CAPS = '+net_raw,+net_admin';
+
+/**
+ * The program and argv that start tcpdump. If wscap itself is killed (SIGKILL, OOM), the kernel
+ * sends tcpdump SIGINT so it flushes and exits instead of capturing forever: setpriv --pdeathsig
+ * (set after any change of user, so it holds), then exec tcpdump (same pid). With `runAs`,
+ * setpriv also becomes that user with only the capture capabilities (ambient, so they survive
+ * the exec) before tcpdump runs.
+ */
+export function tcpdumpCommand(o: TcpdumpOptions, tcpdump: string, setpriv: string | null): [string, string[]] {
+  const args = tcpdumpArgs(o);
+  if (setpriv === null) return [tcpdump, args];
+  const asUser = o.runAs
+    ? [`--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--init-groups', `--inh-caps=${CAPTURE_CAPS}`, `--ambient-caps=${CAPTURE_CAPS}`]
+    : [];
+  return [setpriv, ['--pdeathsig', 'INT', ...asUser, '--', tcpdump, ...args]];
+}
+
 /**
  * Starts tcpdump and resolves once it says "listening on" (every packet from then on is captured).
  * Rejects with a RecordError if it exits first or says nothing within `readyTimeoutMs`.
@@ -130,10 +159,7 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
   const execa = await loadExeca();
   const tcpdump = findExecutable(o.tcpdumpPath);
   if (tcpdump === null) throw notInstalled(o);
-  // If wscap itself is killed (SIGKILL, OOM), the kernel sends tcpdump SIGINT so it flushes and
-  // exits instead of capturing forever: setpriv --pdeathsig, then exec tcpdump (same pid).
-  const setpriv = findExecutable('setpriv');
-  const [file, argv] = setpriv === null ? [tcpdump, args] : [setpriv, ['--pdeathsig', 'INT', '--', tcpdump, ...args]];
+  const [file, argv] = tcpdumpCommand(o, tcpdump, findExecutable('setpriv'));
   try {
     // Own process group: Ctrl-C reaches wscap only, and wscap stops tcpdump in order.
     child = execa(file, argv, { detached: true, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, cleanup: true });

@@ -1,17 +1,19 @@
 /**
  * The privileges of `wscap record` (root, real tcpdump on loopback): what runs as root and what
- * does not. tcpdump needs root or CAP_NET_RAW to open the capture socket; once it listens it runs
- * as the invoking user (tcpdump -Z, the user sudo names) with no capabilities left. wscap itself
- * stays root (ss -p, chown, stopping tcpdump). Run as root without sudo there is no one to hand
- * over to, and tcpdump stays root.
+ * does not. tcpdump needs root or CAP_NET_RAW (+ CAP_NET_ADMIN) to open the capture socket. Under
+ * sudo it writes as the invoking user: started as that user with only those two capabilities
+ * where the user can write the output directory, else through tcpdump -Z (root opens the first
+ * file, then no capabilities). wscap itself stays root (ss -p, chown, stopping tcpdump). Run as
+ * root without sudo there is no one to hand over to, and tcpdump stays root.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invokingUser } from '../../src/record/capture-files.js';
 import { isRoot, newLab, startRecord, type Lab, type Running } from '../record/loopback-lab.js';
 
+const SUDO_NOBODY = { SUDO_UID: '65534', SUDO_GID: '65534', SUDO_USER: 'nobody' };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function status(pid: number): Record<string, string> {
@@ -62,19 +64,41 @@ describe.runIf(isRoot)('privileges of wscap record (root, real tcpdump)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('under sudo, tcpdump runs as the invoking user with no capabilities once it listens (tcpdump -Z); wscap stays root', async () => {
+  it('under sudo, in a directory the user can write: tcpdump runs as the user from the start, with only CAP_NET_RAW and CAP_NET_ADMIN (no -Z, never root, no CAP_DAC_OVERRIDE); wscap stays root', async () => {
     const sub = mkdtempSync(join(dir, 'sudo-'));
     chmodSync(sub, 0o777);
-    const { rec, tcpdump } = await recording(lab, '127.0.0.68', sub, { SUDO_UID: '65534', SUDO_GID: '65534', SUDO_USER: 'nobody' });
+    const { rec, tcpdump } = await recording(lab, '127.0.0.68', sub, SUDO_NOBODY);
     try {
       const t = status(tcpdump);
       expect(t.Uid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
       expect(t.Gid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+      // Bits 12 (CAP_NET_ADMIN) and 13 (CAP_NET_RAW) only; CAP_DAC_OVERRIDE is bit 1.
+      expect([t.CapEff, t.CapPrm]).toEqual(['0000000000003000', '0000000000003000']);
+      const argv = readFileSync(`/proc/${tcpdump}/cmdline`, 'utf8').split('\0');
+      expect(argv).not.toContain('-Z');
+      expect(argv).toContain('--');
+      // setpriv exec'd tcpdump in place: wscap is its parent, no shell in between.
+      expect(t.PPid).toBe(String(rec.child.pid));
+      expect(status(rec.child.pid!).Uid.split(/\s+/)[0]).toBe('0');
+    } finally {
+      rec.child.kill('SIGINT');
+      expect((await rec.exited).code).toBe(0);
+    }
+    const files = readdirSync(sub).map((n) => join(sub, n));
+    expect(files.length).toBe(2);
+    for (const f of files) expect([statSync(f).uid, statSync(f).mode & 0o777], f).toEqual([65534, 0o600]);
+  });
+
+  it('under sudo, in a directory only root can reach: tcpdump -Z (root opens the device and the one file), then the user with no capabilities', async () => {
+    // lab.dir is root's 0700: the user cannot reach anything in it, so cannot plant anything there either.
+    const sub = join(lab.dir, 'root-only');
+    mkdirSync(sub, { mode: 0o777 });
+    const { rec, tcpdump } = await recording(lab, '127.0.0.70', sub, SUDO_NOBODY);
+    try {
+      const t = status(tcpdump);
+      expect(t.Uid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
       expect([t.CapEff, t.CapPrm, t.CapAmb]).toEqual(['0000000000000000', '0000000000000000', '0000000000000000']);
       expect(readFileSync(`/proc/${tcpdump}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['-Z', 'nobody', '--']));
-      // setpriv exec'd tcpdump in place: wscap is its parent, no shell in between.
-      expect(status(tcpdump).PPid).toBe(String(rec.child.pid));
-      expect(status(rec.child.pid!).Uid.split(/\s+/)[0]).toBe('0');
     } finally {
       rec.child.kill('SIGINT');
       expect((await rec.exited).code).toBe(0);
