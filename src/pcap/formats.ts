@@ -18,7 +18,10 @@ const PCAPNG_OPB = 2; // obsolete Packet Block
 const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
 
-/** libpcap's MAXIMUM_SNAPLEN; a record claiming more than this (and the file's snaplen) is corrupt. */
+/**
+ * libpcap's MAXIMUM_SNAPLEN: a record claiming more is corrupt, whatever the file header's snaplen
+ * says (that comes from the same untrusted file: 0x7fffffff there must not buy a 2 GiB buffer).
+ */
 const MAX_RECORD_CAPLEN = 262144;
 /** Largest pcapng block accepted; a length beyond it is taken as corruption, not allocated. */
 const MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
@@ -98,8 +101,8 @@ export function readPcapRecord(s: CaptureState, buf: Buffer, pos: number): numbe
   const tsFrac = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
   const capLen = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
   const origLen = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12);
-  if (capLen > MAX_RECORD_CAPLEN && capLen > s.snaplen) {
-    s.damage = `bad packet record: captured length ${capLen} exceeds the maximum of ${Math.max(MAX_RECORD_CAPLEN, s.snaplen)}`;
+  if (capLen > MAX_RECORD_CAPLEN) {
+    s.damage = `bad packet record: captured length ${capLen} exceeds the maximum of ${MAX_RECORD_CAPLEN}`;
     return -1;
   }
   if (buf.length - pos < 16 + capLen) {

@@ -48,7 +48,7 @@ describe('fuzzing: every crash found so far stays fixed', () => {
       if (name === 'pcapng-timestamp-beyond-date.pcapng') {
         // Timestamps past what a Date holds: no ISO time, the rest reported.
         expect([report.capture.start, report.capture.end]).toEqual([null, null]);
-        expect(report.capture.packets).toBe(48);
+        expect(report.capture.packets).toBe(46); // 48 blocks: a section header, an interface description, 46 packets
       }
     });
   }
