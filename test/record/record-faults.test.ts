@@ -330,7 +330,7 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
         }
         const exit = await within(15_000, 'wscap exit', rec.exited);
         const what = `gap ${gap} ms${withAnalyze ? ', --analyze' : ''}`;
-        expect(exit, `${what}: ${rec.stderr()}`).toEqual({ code: 0, signal: null });
+        expect(exit, `${what}: exit ${JSON.stringify(exit)}; stderr: ${rec.stderr()}; stdout: ${rec.stdout()}`).toEqual({ code: 0, signal: null });
         expectNoCrash(rec.stderr() + rec.stdout());
         expect(rec.stderr().split('\n').filter((l) => l !== '' && !l.startsWith('wscap: recording') && !l.startsWith('wscap: still stopping') && l !== 'wscap: the recording is complete; still writing the report')).toEqual([]);
         expect(rec.stdout()).toMatch(/^wscap: stopped \(signal:SIGINT\): \d+ packets captured/m);
@@ -396,13 +396,14 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
     }
   }, 30_000);
 
-  it('under sudo with --rotate-every into a directory the user can write: every rotated file is the user’s, 0600 and complete', async () => {
+  it('under sudo with --rotate-every --analyze into a directory the user can write: every rotated file and report is the user’s, 0600 and complete', async () => {
     const address = '127.0.0.67';
     const { server, agent } = await steadyTraffic(address, 20);
     const dir = mkdtempSync(join(tmpdir(), 'wscap-userdir-'));
     try {
       chmodSync(dir, 0o777);
-      const rec = startRecord(lab, [...target(address), '--out-dir', dir, '--rotate-every', '1s'], SUDO_NOBODY);
+      // --analyze too: after the stop wscap becomes the user to read the files and write the reports.
+      const rec = startRecord(lab, [...target(address), '--out-dir', dir, '--rotate-every', '1s', '--analyze'], SUDO_NOBODY);
       await rec.waitFor('wscap: recording');
       await sleep(2600);
       rec.child.kill('SIGINT');
@@ -411,7 +412,10 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
       const { files } = await expectCompleteRecording(dir, 'signal:SIGINT');
       expect(files.length).toBeGreaterThanOrEqual(3);
       const metadata = join(dir, readdirSync(dir).find((n) => n.endsWith('.meta.json'))!);
-      for (const f of [...files, metadata]) expect([statSync(f).uid, statSync(f).gid, mode(f)], f).toEqual([65534, 65534, 0o600]);
+      const reports = readdirSync(dir).filter((n) => n.includes('.report.')).sort().map((n) => join(dir, n));
+      expect(reports.map((r) => r.replace(/^.*\.pcap\./, ''))).toEqual(['report.json', 'report.txt']);
+      expect(JSON.parse(readFileSync(reports[0], 'utf8')).summary.connections).toBe(7);
+      for (const f of [...files, metadata, ...reports]) expect([statSync(f).uid, statSync(f).gid, mode(f)], f).toEqual([65534, 65534, 0o600]);
     } finally {
       agent.child.kill('SIGTERM');
       server.child.kill('SIGTERM');

@@ -25,6 +25,12 @@ function status(pid: number): Record<string, string> {
   );
 }
 
+/** The process group id (field 5 of /proc/PID/stat). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
 function tcpdumpUnder(pid: number): number | null {
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)) {
@@ -64,7 +70,7 @@ describe.runIf(isRoot)('privileges of wscap record (root, real tcpdump)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('under sudo, in a directory the user can write: tcpdump runs as the user from the start, with only CAP_NET_RAW and CAP_NET_ADMIN (no -Z, never root, no CAP_DAC_OVERRIDE); wscap stays root', async () => {
+  it('under sudo, in a directory the user can write: tcpdump runs as the user from the start, with only CAP_NET_RAW and CAP_NET_ADMIN (no -Z, never root, no CAP_DAC_OVERRIDE), in its own process group; wscap stays root', async () => {
     const sub = mkdtempSync(join(dir, 'sudo-'));
     chmodSync(sub, 0o777);
     const { rec, tcpdump } = await recording(lab, '127.0.0.68', sub, SUDO_NOBODY);
@@ -80,6 +86,9 @@ describe.runIf(isRoot)('privileges of wscap record (root, real tcpdump)', () => 
       // setpriv exec'd tcpdump in place: wscap is its parent, no shell in between.
       expect(t.PPid).toBe(String(rec.child.pid));
       expect(status(rec.child.pid!).Uid.split(/\s+/)[0]).toBe('0');
+      // Its own process group (and session): a terminal's Ctrl-C reaches wscap, not tcpdump.
+      expect(processGroup(tcpdump)).toBe(tcpdump);
+      expect(processGroup(tcpdump)).not.toBe(processGroup(rec.child.pid!));
     } finally {
       rec.child.kill('SIGINT');
       expect((await rec.exited).code).toBe(0);
