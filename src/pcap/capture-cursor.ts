@@ -54,6 +54,8 @@ export interface CaptureCursor extends CaptureState {
   /** Size of the file on disk, and (gzip) the compressed stream whose bytesRead says how far it is. */
   fileSize: number;
   compressed: { bytesRead: number } | null;
+  /** The streams behind a gzip file, destroyed when the cursor closes (their descriptor with them). */
+  streams: Array<{ destroy(): unknown }>;
   /** Set when damage ended this file early. */
   warning: CaptureWarning | null;
 }
@@ -81,10 +83,12 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
   let chunks: AsyncIterator<Buffer> | null = null;
   let fd: number | null = null;
   let compressed: { bytesRead: number } | null = null;
+  const streams: Array<{ destroy(): unknown }> = [];
   if (isGzip) {
     const raw = createReadStream(path, { highWaterMark: chunkSize });
     compressed = raw;
     const stream = raw.pipe(createGunzip({ chunkSize }));
+    streams.push(raw, stream);
     raw.on('error', (err) => stream.destroy(err));
     chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   } else {
@@ -109,8 +113,22 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
     chunks,
     fileSize: fileSizeOf(path),
     compressed,
+    streams,
     warning: null,
   };
+  try {
+    await readFileHeader(cursor);
+  } catch (err) {
+    // Not a capture: give its descriptor back (a long-running caller opens many files).
+    closeCapture(cursor);
+    throw err;
+  }
+  return cursor;
+}
+
+/** Reads and checks the file header (throws CaptureFileError); leaves the cursor on the first record. */
+async function readFileHeader(cursor: CaptureCursor): Promise<void> {
+  const { path, isGzip } = cursor;
   // The header must be whole before anything else: read until 24 bytes (pcap) or the SHB is in.
   while (cursor.buf.length - cursor.pos < 28 && !cursor.isEof) await fillCursor(cursor);
   if (cursor.warning && cursor.buf.length === 0) {
@@ -131,13 +149,13 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
     } else {
       throw new CaptureFileError(path, 0, `pcapng section header cut short (${available} bytes)`);
     }
-    return cursor;
+    return;
   }
   if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS || magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) {
     if (available < 24) throw new CaptureFileError(path, 0, `pcap file header cut short (${available} of 24 bytes)`);
     readPcapHeader(cursor, cursor.buf);
     cursor.pos = 24;
-    return cursor;
+    return;
   }
   const shown = cursor.buf.subarray(0, 4).toString('hex');
   throw new CaptureFileError(path, 0, `not a pcap or pcapng file (magic 0x${shown})`);
@@ -243,6 +261,13 @@ function closeCursor(c: CaptureCursor): void {
     closeSync(c.fd);
     c.fd = null;
   }
+  for (const s of c.streams) s.destroy();
+  c.streams = [];
+}
+
+/** Releases the file (descriptor, gzip streams); safe to call more than once. */
+export function closeCapture(c: CaptureCursor): void {
+  closeCursor(c);
 }
 
 /**

@@ -4,7 +4,7 @@
  * A rotated recording (tcpdump -C/-G/-W) is several files; they are merged by timestamp, so the
  * packets of a connection that spans two files reach the tracker in order.
  */
-import { END, NEED_DATA, PACKET, fillCursor, nextPacket, openCapture, type CaptureCursor } from './capture-cursor.js';
+import { END, NEED_DATA, PACKET, closeCapture, fillCursor, nextPacket, openCapture, type CaptureCursor } from './capture-cursor.js';
 import type { PacketRecord } from './packet-record.js';
 
 /** Advances a cursor to its next packet, reading more of the file as needed. False at the end. */
@@ -35,9 +35,19 @@ export async function readCaptures(
   // Smaller chunks when many files are open at once, so buffered bytes stay bounded.
   const chunkSize = paths.length > 8 ? 1 << 18 : 1 << 22;
   const cursors: CaptureCursor[] = [];
-  for (let i = 0; i < paths.length; i++) cursors.push(await openCapture(paths[i], i, chunkSize));
-  onOpen?.(cursors);
+  try {
+    for (let i = 0; i < paths.length; i++) cursors.push(await openCapture(paths[i], i, chunkSize));
+    onOpen?.(cursors);
+    await readAll(cursors, onPacket);
+  } finally {
+    // Every file is given back, read to its end or not (damage, an error in onPacket).
+    for (const c of cursors) closeCapture(c);
+  }
+  return cursors;
+}
 
+/** Calls onPacket for every packet of the opened files, in timestamp order. */
+async function readAll(cursors: CaptureCursor[], onPacket: (packet: PacketRecord) => void): Promise<void> {
   if (cursors.length === 1) {
     const c = cursors[0];
     for (;;) {
@@ -46,7 +56,7 @@ export async function readCaptures(
       else if (step === NEED_DATA) await fillCursor(c);
       else break;
     }
-    return cursors;
+    return;
   }
 
   const active: CaptureCursor[] = [];
@@ -64,5 +74,4 @@ export async function readCaptures(
     }
     if (step === END) active.splice(best, 1);
   }
-  return cursors;
 }

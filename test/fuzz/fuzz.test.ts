@@ -53,3 +53,14 @@ describe('fuzzing: every crash found so far stays fixed', () => {
     });
   }
 });
+
+describe('fuzzing: files are given back', () => {
+  it('2,000 inputs (a tenth of them gzip, many refused) leave no file descriptor open', { timeout: 120_000 }, async () => {
+    const { readdirSync } = await import('node:fs');
+    const before = readdirSync('/proc/self/fd').length;
+    const r = await harness.fuzz({ count: 2000, seed: 5 });
+    expect(r.crashes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+});
