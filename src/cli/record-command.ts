@@ -144,16 +144,21 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
     });
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (code !== null) {
-      // Everything is written: a signal from here until the process ends exits with the
-      // recording's code instead of Node's default death by signal (which reads as a crash).
+      // Everything is written. A signal from here on must not kill wscap by signal (which reads as
+      // a crash): until the process ends it exits with the recording's code. And the process ends
+      // by process.exit, not by its event loop running dry: on that path Node closes its signal
+      // handlers first and tears down for milliseconds with the default action back in place, and
+      // a second Ctrl-C there killed it (exit by SIGINT) after a clean stop.
       const exitCode = code;
       const late = (): void => process.exit(exitCode);
+      // Added before onSignal goes, so that no moment is left without a handler.
       process.once('SIGINT', late);
       process.once('SIGTERM', late);
+      setImmediate(late);
     }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -349,6 +349,33 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
     }
   }, 120_000);
 
+  it('Ctrl-C once more just as wscap exits (0–7 ms after its last line): exit 0, not killed by the signal', async () => {
+    for (let delay = 0; delay < 8; delay++) {
+      const dir = join(lab.dir, `late-${delay}`);
+      mkdirSync(dir);
+      const rec = startRecord(lab, [...target('127.0.0.72'), '--out-dir', dir], {}, ['setsid']);
+      let sent = false;
+      rec.child.stdout?.on('data', () => {
+        if (!sent && rec.stdout().includes('wscap: stopped')) {
+          sent = true;
+          setTimeout(() => {
+            try {
+              process.kill(-rec.child.pid!, 'SIGINT');
+            } catch {
+              // Already gone: fine.
+            }
+          }, delay);
+        }
+      });
+      await rec.waitFor('wscap: recording');
+      await sleep(200);
+      process.kill(-rec.child.pid!, 'SIGINT');
+      const exit = await within(15_000, 'wscap exit', rec.exited);
+      expect(exit, `second SIGINT ${delay} ms after the last line`).toEqual({ code: 0, signal: null });
+      expect(metadataIn(dir).stopReason).toBe('signal:SIGINT');
+    }
+  }, 60_000);
+
   it('a signal while tcpdump is still starting: it stops as soon as tcpdump listens, exit 0, metadata written', async () => {
     const address = '127.0.0.65';
     const { server, agent } = await steadyTraffic(address, 20);
