@@ -7,6 +7,7 @@
  * names are resolved again for every frame and the addresses accumulate, since the name's answers
  * rotate while the agent's connections stay on the address it got when it connected.
  */
+import { jsonSafe } from '../render/json-row-writer.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { DEFAULT_HOSTS, type SocketsCommandOptions } from './sockets-options.js';
@@ -208,7 +209,7 @@ export async function runSockets(options: SocketsCommandOptions, log: Log, runti
   const rt: SocketsRuntime = { ...defaultRuntime(), ...runtime };
   const p = plan(options);
   const color = !p.json && (options.color ?? (rt.isTTY && !process.env.NO_COLOR));
-  const render = (report: SocketsReport): string => (p.json ? `${JSON.stringify(report, null, 2)}\n` : renderSocketsText(report, { color }));
+  const render = (report: SocketsReport): string => (p.json ? `${jsonSafe(JSON.stringify(report, null, 2))}\n` : renderSocketsText(report, { color }));
   const known = new Set<string>();
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();

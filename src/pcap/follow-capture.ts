@@ -14,6 +14,7 @@
  * files (tcpdump -z) cannot be followed while written and are not read here.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { CaptureWarning } from './capture-cursor.js';
 import type { PacketRecord } from './packet-record.js';
 import {
@@ -165,9 +166,15 @@ export async function pollFollower(f: CaptureFollower, onPacket: (p: PacketRecor
   if (f.warning !== null) return result;
   if (f.handle === null) {
     try {
-      f.handle = await open(f.path, 'r');
+      // Never through a link: under sudo the live view runs as root in the user's directory,
+      // where a capture file could be swapped for a link to another (root-only) capture.
+      f.handle = await open(f.path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (err) {
       if (isMissing(err)) return result;
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+        f.warning = { code: 'not-a-file', message: 'is a symbolic link, not the capture file: not followed', file: f.path, offset: 0 };
+        return result;
+      }
       throw err;
     }
   }

@@ -12,6 +12,8 @@ import { pino } from 'pino';
 import { DEFAULT_HOSTS, describeSocketsOptions, isValidHost, parseWatchInterval, runSockets, type SocketsCommandOptions, type SocketsRuntime } from '../../src/cli/sockets-command.js';
 import type { SocketsReport } from '../../src/record/sockets-report.js';
 import { UsageError } from '../../src/errors/usage-error.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.js';
 
 const HOST = '127.0.0.3';
 const ESTAB = 14;
@@ -318,5 +320,27 @@ describe('wscap sockets options', () => {
     // Parsing did not change the defaults for the next command line.
     expect(await parse([])).toEqual({ host: ['fstream.binance.com'], port: '443', resolve: [] });
     expect(DEFAULT_HOSTS).toEqual(['fstream.binance.com']);
+  });
+});
+
+describe('wscap sockets --json and hostile process names', () => {
+  it('sockets --json writes DEL and C1 controls as \\u escapes', async () => {
+    const { writeFileSync: write, chmodSync } = await import('node:fs');
+    const { dir, cleanup } = tempDir();
+    try {
+      // A stand-in for ss that prints one socket owned by a process whose name holds CSI (U+009B) and DEL.
+      const fakeSs = join(dir, 'ss');
+      const line = `ESTAB 0 0 127.0.0.1:40000 ${HOST}:${port} users:(("ag\u009b31m\u007fent",pid=4242,fd=3))`;
+      write(fakeSs, `#!/usr/bin/env node\nprocess.stdout.write(${JSON.stringify(line + '\n')});\n`);
+      chmodSync(fakeSs, 0o755);
+      const r = await run({ json: true }, { ssPath: fakeSs });
+      expect(r.code).toBe(0);
+      expect(r.out[0]).not.toMatch(/[\u007f-\u009f]/);
+      expect(r.out[0]).toContain('ag\\u009b31m\\u007fent');
+      const report = JSON.parse(r.out[0]) as SocketsReport;
+      expect(report.processes.map((p) => p.command)).toEqual(['ag\u009b31m\u007fent']);
+    } finally {
+      cleanup();
+    }
   });
 });

@@ -307,3 +307,24 @@ describe('following the files of a recording', () => {
     await seq.close();
   });
 });
+
+describe('following only real files', () => {
+  it('the live view does not follow a link put in place of a capture file', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const { dir, cleanup } = tempDir();
+    try {
+      const link = join(dir, 'live.pcap');
+      // A link to a real capture (standing for a root-only one) where the capture should be.
+      symlinkSync(PCAP, link);
+      const f = openFollower(link);
+      const seen: Seen[] = [];
+      const r = await pollFollower(f, (p) => seen.push(copy(p)));
+      expect(r.packets).toBe(0);
+      expect(seen).toEqual([]);
+      expect(f.warning).toEqual({ code: 'not-a-file', message: 'is a symbolic link, not the capture file: not followed', file: link, offset: 0 });
+      await closeFollower(f);
+    } finally {
+      cleanup();
+    }
+  });
+});
