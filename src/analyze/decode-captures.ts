@@ -111,6 +111,12 @@ export interface DecodeHooks {
   onProgress?: (progress: ReadProgress) => void;
 }
 
+/**
+ * A packet earlier than the latest before it by more than this is out of order. Smaller steps
+ * back are normal: tcpdump on several CPUs writes packets a few microseconds out of order.
+ */
+const BACKWARDS_TOLERANCE_S = 0.01;
+
 /** Packets between progress reports (a power of two: the check is one AND per packet). */
 const PROGRESS_EVERY = 1 << 14;
 
@@ -136,7 +142,7 @@ export async function decodeCaptures(
       if (counts.timed === 0) counts.firstTime = packet.time;
       counts.timed++;
       if (packet.time > counts.lastTime) counts.lastTime = packet.time;
-      else if (packet.time < counts.lastTime) {
+      else if (packet.time < counts.lastTime - BACKWARDS_TOLERANCE_S) {
         counts.timeBackwards++;
         counts.firstTimeBackwards ??= { file: packet.fileIndex, offset: packet.fileOffset };
       }
@@ -277,7 +283,7 @@ export function packetWarnings(counts: PacketCounts, paths: string[]): CaptureWa
     const first = counts.firstTimeBackwards;
     warnings.push({
       code: 'time-backwards',
-      message: `${counts.timeBackwards} packet(s) earlier than a packet before them (a reordered file); times and durations use the latest time seen (first at byte offset ${first.offset})`,
+      message: `${counts.timeBackwards} packet(s) more than 10 ms earlier than a packet before them (a reordered file); times and durations use the latest time seen (first at byte offset ${first.offset})`,
       file: paths[first.file],
       offset: first.offset,
     });
