@@ -541,6 +541,32 @@ async function hostileReport(): Promise<Report> {
 }
 
 describe('hostile strings', () => {
+  it('the report of the real hostile-SNI capture runs no script, with and without the CSP', async () => {
+    const report = await analyzeCaptures([join(FIXTURES, 'hostile-sni.pcap')], { serverPort: 443, generator: 'wscap test' });
+    // 12 hostile names sent by real TLS clients (<script>, onerror=, markdown, controls, ...).
+    expect(report.connections.filter((c) => c.tls.sniStatus === 'present')).toHaveLength(13);
+    const html = renderHtml(report);
+    for (const bypassCSP of [false, true]) {
+      const o = await open(html, { bypassCSP });
+      try {
+        await o.page.waitForTimeout(200);
+        const seen = await o.page.evaluate(() => ({
+          scripts: document.scripts.length,
+          images: document.images.length,
+          handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
+          text: document.body.innerText,
+        }));
+        expect(o.dialogs).toEqual([]);
+        expect(seen.scripts).toBe(1);
+        expect(seen.images).toBe(0);
+        expect(seen.handlers).toBe(0);
+        expect(seen.text).toContain('<script>alert(1)</script>');
+      } finally {
+        await o.close();
+      }
+    }
+  });
+
   it(
     'run no script and show as text, in the plain and the paged table, with and without the CSP',
     async () => {
