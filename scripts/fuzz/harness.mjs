@@ -73,7 +73,7 @@ export async function runInput(bytes, { dir, renderAll, isGzip }) {
  * Runs `count` inputs from `seed` on: input i is (fixture i mod n, mutator ⌊i/n⌋ mod m, seed + i).
  * Returns the tallies and the crashes (with what makes them again).
  */
-export async function fuzz({ count, seed = 1, onCrash, renderEvery = 8, gzipEvery = 16, msPerKiB = 20, msBase = 250 }) {
+export async function fuzz({ count, seed = 1, onCrash, onProgress, renderEvery = 8, gzipEvery = 16, msPerKiB = 20, msBase = 250 }) {
   const inputs = loadInputs();
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'wscap-fuzz-'));
   const tally = Object.fromEntries(MUTATOR_NAMES.map((m) => [m, { inputs: 0, report: 0, rejected: 0, crash: 0, slow: 0 }]));
@@ -99,6 +99,7 @@ export async function fuzz({ count, seed = 1, onCrash, renderEvery = 8, gzipEver
         onCrash?.(crash);
       }
       if ((i & 255) === 0) maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
+      if (onProgress !== undefined && (i + 1) % 10_000 === 0) onProgress({ done: i + 1, crashes: crashes.length });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ const seed = Number(opt('--seed', '1'));
 const workers = Number(opt('--workers', '1'));
 const save = opt('--save', 'test/fuzz/crashes');
 const isWorker = args.includes('--worker');
+const started = Date.now();
 
 async function runHere() {
   const { fuzz } = await import('./harness.mjs');
@@ -32,6 +33,9 @@ async function runHere() {
       writeFileSync(file, c.bytes);
       console.error(`crash: ${c.fixture} ${c.mutator} seed ${c.seed} → ${file}\n${c.error.split('\n').slice(0, 4).join('\n')}`);
     },
+    // A line on stderr every 10,000 inputs: a long run shows it is alive.
+    onProgress: ({ done, crashes }) =>
+      console.error(`seeds ${seed}..: ${done} of ${count} inputs, ${crashes} crash(es), ${Math.round((Date.now() - started) / 1000)} s`),
   });
 }
 
@@ -39,7 +43,6 @@ if (isWorker) {
   const r = await runHere();
   process.stdout.write(JSON.stringify({ ...r, crashes: r.crashes.map(({ bytes, ...c }) => c) }));
 } else {
-  const started = Date.now();
   let results;
   if (workers <= 1) {
     results = [await runHere()];
