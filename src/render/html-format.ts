@@ -6,7 +6,9 @@
  * (escape.ts); numbers are written with `num`/`fixed`, which coerce to a number first, so no
  * field of the model is ever written into the page unescaped.
  */
-import { isDateRange } from '../report/time.js';
+import { isDateRange, utcClock, utcDateTime as utcDateTimeText } from '../report/time.js';
+
+export { utcClock };
 import type { ConnectionReport, HostReport, Report } from '../report/model.js';
 import { escapeHtml } from './escape.js';
 
@@ -67,18 +69,9 @@ export function isoToEpoch(iso: string | null): number | null {
   return Date.parse(`${m[1]}Z`) / 1000 + (m[2] === undefined ? 0 : Number(`0${m[2]}`));
 }
 
-/** UTC time of day with `digits` decimals of the second (0–3): "00:48:42.627". */
-export function utcClock(t: number, digits = 3): string {
-  if (!isDateRange(Number(t))) return '?';
-  const text = new Date(Math.round(Number(t) * 1000)).toISOString();
-  return digits > 0 ? text.slice(11, 20 + digits) : text.slice(11, 19);
-}
-
 /** "2026-11-27 00:48:42.627 UTC". */
 export function utcDateTime(t: number): string {
-  if (!isDateRange(Number(t))) return '? UTC';
-  const text = new Date(Math.round(Number(t) * 1000)).toISOString();
-  return `${text.slice(0, 10)} ${text.slice(11, 23)} UTC`;
+  return `${utcDateTimeText(t)} UTC`;
 }
 
 /** "ip:port", "[ip6]:port". */
@@ -169,7 +162,7 @@ export function timeTicks(t0: number, t1: number, maxTicks: number): { t: number
     const t = k * step;
     let label = step >= 60 ? utcClock(t, 0).slice(0, 5) : utcClock(t, digits);
     if (multiDay && isDateRange(t) && (step >= 86400 || Math.abs(t / 86400 - Math.round(t / 86400)) < 1e-9)) {
-      label = new Date(Math.round(t * 1000)).toISOString().slice(5, 10) + (step >= 86400 ? '' : ` ${label}`);
+      label = utcDateTimeText(t).slice(5, 10) + (step >= 86400 ? '' : ` ${label}`);
     }
     ticks.push({ t, label });
   }

@@ -7,7 +7,7 @@
  * codes, link-type names and other fixed words are written as they are.
  * No line starts with capture text (each is after a fixed word or a table pipe).
  */
-import { isDateRange } from '../report/time.js';
+import { utcClock, utcDateTime, utcIsoMs } from '../report/time.js';
 import type { AnomalyReport, ConnectionReport, EndpointAddress, Report, Severity } from '../report/model.js';
 import { linkTypeNames } from '../decode/link.js';
 import { escapeMarkdown as md } from './escape.js';
@@ -121,7 +121,7 @@ function recordingLines(r: NonNullable<Report['capture']['recording']>): string[
   ];
   for (const f of r.filters) out.push(`  - ${r.isUserFilter ? 'user filter' : 'filter'}: ${md(f)}`);
   if (r.hosts.length > 0) out.push(`  - hosts: ${r.hosts.map(md).join(', ')}`);
-  for (const a of r.coveredAddresses) out.push(`  - address ${md(a.address)} captured from ${isDateRange(a.from) ? new Date(Math.round(a.from * 1000)).toISOString() : '?'}`);
+  for (const a of r.coveredAddresses) out.push(`  - address ${md(a.address)} captured from ${utcIsoMs(a.from)}`);
   out.push(`  - metadata: ${md(r.metadataPath)}, ${plural(r.socketSnapshots, 'socket snapshot')}`);
   return out;
 }
@@ -203,11 +203,7 @@ function shortMs(ms: number | null): string {
 function clockFor(report: Report): (t: number) => string {
   const { start, end } = report.capture;
   const oneDay = start !== null && end !== null && start.slice(0, 10) === end.slice(0, 10);
-  return (t) => {
-    if (!isDateRange(t)) return '?';
-    const iso = new Date(Math.round(t * 1000)).toISOString();
-    return oneDay ? iso.slice(11, 23) : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
-  };
+  return (t) => (oneDay ? utcClock(t, 3) : utcDateTime(t));
 }
 
 function minutes(s: number): string {

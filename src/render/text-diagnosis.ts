@@ -45,7 +45,7 @@ export function wrap(text: string, first: string, indent: string, width = WIDTH)
 
 /** Time of day with milliseconds, UTC (the capture's date is in its header line). */
 export function clockMs(t: number): string {
-  return utcClock(t, true);
+  return utcClock(t, 3);
 }
 
 function anomalyLines(a: AnomalyReport, color: boolean): string[] {

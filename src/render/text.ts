@@ -43,7 +43,7 @@ export function compactCount(n: number): string {
 }
 
 function clock(t: number): string {
-  return utcClock(t);
+  return utcClock(t, 0);
 }
 
 function fixed(n: number | null, digits: number): string {

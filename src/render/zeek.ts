@@ -32,6 +32,7 @@
  */
 import type { ConnectionReport, DirectionReport, RecordTracking, Report } from '../report/model.js';
 import { escapeZeek } from './escape.js';
+import { zeekStamp } from '../report/time.js';
 
 const UNSET = '-';
 const SEPARATOR = '\t';
@@ -127,7 +128,5 @@ function allCaptured(d: DirectionReport, tracking: RecordTracking): boolean {
 /** ISO 8601 (the model's capture times) → Zeek's `#open` / `#close` format, UTC; the epoch without packets. */
 function zeekLogTime(iso: string | null): string {
   const ms = iso === null ? NaN : Date.parse(iso);
-  const d = new Date(Number.isNaN(ms) ? 0 : ms);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}-${two(d.getUTCHours())}-${two(d.getUTCMinutes())}-${two(d.getUTCSeconds())}`;
+  return zeekStamp(Number.isNaN(ms) ? 0 : ms / 1000);
 }
