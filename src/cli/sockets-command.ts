@@ -7,7 +7,7 @@
  * names are resolved again for every frame and the addresses accumulate, since the name's answers
  * rotate while the agent's connections stay on the address it got when it connected.
  */
-import { jsonSafe } from '../render/json-row-writer.js';
+import { jsonSafe } from '../render/escape.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { DEFAULT_HOSTS, type SocketsCommandOptions } from './sockets-options.js';

@@ -76,3 +76,12 @@ export function escapeZeek(s: string): string {
     [...Buffer.from(ch, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''),
   );
 }
+
+/**
+ * JSON text with DEL, the C1 controls (U+007F–U+009F) and the line/paragraph separators written
+ * as \uXXXX: JSON allows them raw, but a terminal showing the report may act on C1 controls (CSI
+ * is U+009B) and a script embedding it may break on U+2028. They can occur only inside strings.
+ */
+export function jsonSafe(json: string): string {
+  return json.replace(/[\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

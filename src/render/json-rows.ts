@@ -13,7 +13,8 @@ import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionReport } from '../report/model.js';
-import { jsonSafe, newRowWriter, writeRowJson, type RowWriter } from './json-row-writer.js';
+import { newRowWriter, writeRowJson, type RowWriter } from './json-row-writer.js';
+import { jsonSafe } from './escape.js';
 
 /** Indent and separator of a row in the report (see json.ts). */
 export const ROW_INDENT = '    ';

@@ -9,7 +9,7 @@
  */
 import type { Report } from '../report/model.js';
 import { ROW_INDENT, storedRows, type JsonRowSpill } from './json-rows.js';
-import { jsonSafe } from './json-row-writer.js';
+import { jsonSafe } from './escape.js';
 
 const EMPTY_CONNECTIONS = '"connections": []';
 /** Connections per JSON.stringify call: large enough to be fast, small enough to stay small. */

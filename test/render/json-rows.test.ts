@@ -8,7 +8,8 @@ import { readdirSync } from 'node:fs';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderJson } from '../../src/render/json.js';
 import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows } from '../../src/render/json-rows.js';
-import { jsonSafe, newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
+import { newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
+import { jsonSafe } from '../../src/render/escape.js';
 import type { ConnectionReport, Report } from '../../src/report/model.js';
 import { loadExpectations } from '../helpers.js';
 
