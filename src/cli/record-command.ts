@@ -106,6 +106,13 @@ export function becomeOwner(owner: { name: string; uid: number; gid: number }): 
   }
 }
 
+/** Signals that stop a recording cleanly: Ctrl-C, kill, and the terminal closing. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function ignoreOutputErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+}
+
 export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[]): Promise<number> {
   const options = toRecordOptions(o, argv, new Date());
   const statusEveryS = parseDuration(o.statusEvery, '--status-every');
@@ -121,6 +128,9 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
   let toldReport = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
+    // SIGHUP: the terminal closed. Writes to it now fail (EIO); the recording must still stop
+    // cleanly and write its metadata, so lost output is ignored rather than fatal.
+    if (signal === 'SIGHUP') ignoreOutputErrors();
     if (phase === 'report') {
       if (!toldReport) out.write('wscap: the recording is complete; still writing the report\n');
       toldReport = true;
@@ -131,8 +141,7 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
     if (recording === null) pending ??= signal;
     else void recording.stop(`signal:${signal}`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let code: number | null = null;
   try {
     code = await record(options, o, log, statusEveryS, (r) => {
@@ -153,12 +162,10 @@ export async function runRecord(o: RecordCommandOptions, log: Log, argv: string[
       const exitCode = code;
       const late = (): void => process.exit(exitCode);
       // Added before onSignal goes, so that no moment is left without a handler.
-      process.once('SIGINT', late);
-      process.once('SIGTERM', late);
+      for (const s of STOP_SIGNALS) process.once(s, late);
       setImmediate(late);
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
 

@@ -80,7 +80,7 @@ export interface RecordingReport {
   captured: number | null;
   receivedByFilter: number | null;
   droppedByKernel: number | null;
-  /** signal:SIGINT, signal:SIGTERM, duration, packets, tcpdump-exited ... */
+  /** signal:SIGINT, signal:SIGTERM, signal:SIGHUP (the terminal closed), duration, packets, tcpdump-exited ... */
   stopReason: string | null;
   /** How many `ss` snapshots were taken (process attribution). */
   socketSnapshots: number;

@@ -14,7 +14,7 @@ import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import type { Report } from '../../src/report/model.js';
 import type { RecordingMetadata } from '../../src/record/metadata.js';
 import { tcpdumpDied } from '../../src/record/recorder.js';
-import { ROOT } from '../helpers.js';
+import { BIN, ROOT } from '../helpers.js';
 import { isRoot, newLab, run, startRecord, startServer, type Lab, type Running } from './loopback-lab.js';
 
 const PORT = 18443;
@@ -373,6 +373,35 @@ describe.runIf(isRoot)('wscap record faults (root, real tcpdump on loopback)', (
       const exit = await within(15_000, 'wscap exit', rec.exited);
       expect(exit, `second SIGINT ${delay} ms after the last line`).toEqual({ code: 0, signal: null });
       expect(metadataIn(dir).stopReason).toBe('signal:SIGINT');
+    }
+  }, 60_000);
+
+  it('the terminal closes (script(1) killed: SIGHUP to the session, its output gone): a clean stop, metadata written, every file complete, nothing left running', async () => {
+    const address = '127.0.0.73';
+    const { server, agent } = await steadyTraffic(address, 30);
+    try {
+      const dir = join(lab.dir, 'hangup');
+      mkdirSync(dir);
+      // script(1) gives wscap a pseudo-terminal of its own, as a terminal window does. Killing
+      // script closes the terminal: the kernel sends SIGHUP to wscap (the session leader) and to
+      // the terminal's foreground process group, tcpdump included, and writes to it fail (EIO).
+      const argv = [process.execPath, BIN, 'record', '--no-live', ...target(address), '--out-dir', dir];
+      expect(argv.every((a) => !a.includes("'"))).toBe(true);
+      const term = run(lab, 'script', ['-qfec', `exec ${argv.map((a) => `'${a}'`).join(' ')}`, '/dev/null']);
+      await term.waitFor('wscap: recording', 15_000);
+      const wscap = childrenOf(term.child.pid!).find((c) => commOf(c) === 'node');
+      expect(wscap).toBeDefined();
+      const tcpdump = await waitForTcpdump(wscap!);
+      await sleep(1500);
+      term.child.kill('SIGKILL');
+      const deadline = Date.now() + 15_000;
+      while ((isAlive(wscap!) || isAlive(tcpdump)) && Date.now() < deadline) await sleep(20);
+      expect(isAlive(wscap!), 'wscap still running 15 s after the hangup').toBe(false);
+      expect(isAlive(tcpdump), 'tcpdump still running 15 s after the hangup').toBe(false);
+      await expectCompleteRecording(dir, 'signal:SIGHUP');
+    } finally {
+      agent.child.kill('SIGTERM');
+      server.child.kill('SIGTERM');
     }
   }, 60_000);
 
