@@ -35,6 +35,7 @@ import {
   type RecordingSegment,
   type SocketSnapshot,
 } from './metadata.js';
+import { replaceableOnPath } from './path-owners.js';
 import { baseNames, invokingUser, listCaptureFiles, pruneToKeep, secureFiles, segmentPattern } from './capture-files.js';
 
 export interface RecordOptions {
@@ -200,6 +201,17 @@ export async function startRecording(o: RecordOptions, deps: RecordDeps): Promis
       throw new RecordError(
         `user '${escapeTerminal(owner.name)}' cannot create files in ${escapeTerminal(o.outDir)}: with --rotate-every or --rotate-size, tcpdump writes every file after the first as that user (it drops root with -Z)`,
         `choose a directory ${escapeTerminal(owner.name)} can write with --out-dir, or record without rotation`,
+        EXIT_ENVIRONMENT,
+      );
+    }
+  }
+  // With -Z, root opens the first file by name: no directory on the way may be the user's to swap.
+  if (isRootForUser && !runAsOwner) {
+    const swappable = await replaceableOnPath(o.outDir, owner);
+    if (swappable) {
+      throw new RecordError(
+        `user '${escapeTerminal(owner.name)}' can replace ${escapeTerminal(swappable.path)} (they can write ${escapeTerminal(swappable.parent)}), and tcpdump would open its first file in ${escapeTerminal(o.outDir)} as root (it drops root with -Z only after)`,
+        `choose an --out-dir ${escapeTerminal(owner.name)} can write (tcpdump then runs as them), or one whose every parent only root can change`,
         EXIT_ENVIRONMENT,
       );
     }

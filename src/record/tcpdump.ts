@@ -205,19 +205,27 @@ export async function startTcpdump(o: TcpdumpOptions, readyTimeoutMs = 10_000): 
  * or setpriv itself failed, e.g. a uid without a passwd entry): the caller then does not refuse.
  */
 export async function canCreateFilesAs(dir: string, user: { uid: number; gid: number }): Promise<boolean | null> {
+  const answer = await accessAs([dir], user);
+  return answer === null ? null : answer[0];
+}
+
+/** canCreateFilesAs for several directories with one setpriv: one answer per directory, in order. */
+export async function accessAs(dirs: string[], user: { uid: number; gid: number }): Promise<boolean[] | null> {
   const setpriv = findExecutable('setpriv');
   if (setpriv === null) return null;
   const execa = await loadExeca();
-  const denied = 42;
-  const script = `try { require('node:fs').accessSync(process.argv[1], 3) } catch { process.exit(${denied}) }`;
+  // W_OK | X_OK (3) on each, one line of 0s and 1s: the answer cannot be confused with anything
+  // node prints on a failure.
+  const script = `const fs = require('node:fs'); process.stdout.write(process.argv.slice(1).map((d) => { try { fs.accessSync(d, 3); return '1' } catch { return '0' } }).join(''))`;
   try {
-    const r = await execa(setpriv, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, '-e', script, dir], {
+    const r = await execa(setpriv, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, '-e', script, ...dirs], {
       reject: false,
       timeout: 10_000,
       stdin: 'ignore',
     });
-    if (r.exitCode === 0) return true;
-    return r.exitCode === denied ? false : null;
+    const out = String(r.stdout);
+    if (r.exitCode !== 0 || !new RegExp(`^[01]{${dirs.length}}$`).test(out)) return null;
+    return [...out].map((c) => c === '1');
   } catch {
     return null;
   }

@@ -123,6 +123,40 @@ describe.runIf(isRoot)('no link is followed as root in the user’s directory', 
     });
     afterAll(() => lab.cleanup());
 
+    it('under sudo, no component of the output path is the user’s when tcpdump -Z is used', async () => {
+      // Directories only root can write (so tcpdump would run as root with -Z and open its first
+      // file by name), on a path the user could change: they could swap a directory for a link.
+      const record = (outDir: string, address: string) =>
+        startRecord(lab, ['--host', 's.test', '--resolve', `s.test:${address}`, '--port', '18443', '-i', 'lo', '--out-dir', outDir, '--duration', '1s'], SUDO_NOBODY);
+      const refusal = (path: string, parent: string, outDir: string): string =>
+        `wscap: error: user 'nobody' can replace ${path} (they can write ${parent}), and tcpdump would open its first file in ${outDir} as root (it drops root with -Z only after); choose an --out-dir nobody can write (tcpdump then runs as them), or one whose every parent only root can change\n`;
+      const inUserDir = join(userDir, 'root-owned');
+      const deeper = join(userDir, 'r1', 'r2');
+      const rootOnly = join(top, 'root-only');
+      const viaLink = join(userDir, 'link');
+      for (const d of [inUserDir, deeper, rootOnly]) {
+        mkdirSync(d, { recursive: true });
+        chmodSync(d, 0o755);
+      }
+      chmodSync(join(userDir, 'r1'), 0o755);
+      symlinkSync(rootOnly, viaLink);
+      const cases: Array<[string, string, string]> = [
+        [inUserDir, inUserDir, userDir], // its parent is the user's
+        [deeper, join(userDir, 'r1'), userDir], // a grandparent's parent is
+        [viaLink, viaLink, userDir], // a link on the way is in the user's directory
+      ];
+      for (const [outDir, path, parent] of cases) {
+        const rec = record(outDir, '127.0.0.74');
+        expect(await rec.exited, outDir).toEqual({ code: 3, signal: null });
+        expect(rec.stderr()).toBe(refusal(path, parent, outDir));
+        expect(readdirSync(outDir)).toEqual([]);
+      }
+      // Root's all the way up (a root directory in sticky /tmp): recorded as before.
+      const rec = record(rootOnly, '127.0.0.74');
+      expect(await rec.exited, rec.stderr()).toEqual({ code: 0, signal: null });
+      expect(readdirSync(rootOnly).filter((n) => n.endsWith('.pcap'))).toHaveLength(1);
+    }, 60_000);
+
     it('the capture file swapped for a link to another capture during the recording: that file is neither given to the user nor analysed', async () => {
       // Root's capture elsewhere, which the user must not get to read or own.
       const secret = join(top, 'secret.pcap');
