@@ -6,15 +6,14 @@
  * reports are real fixture rows cloned with new ids, clients and times, as many as the
  * 1,000,000-packet benchmark capture has (22,582).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderHtml } from '../../src/render/html.js';
 import type { AnomalyReport, ConnectionReport, Report } from '../../src/report/model.js';
-import { FIXTURES, tempDir } from '../helpers.js';
+import { FIXTURES } from '../helpers.js';
+import { useBrowser } from './browser.js';
 
 // The functions passed to page.evaluate run in the page; the test program has no DOM library.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -22,18 +21,9 @@ declare const document: any;
 
 const TEST_MS = 120_000;
 const BENCH_CONNECTIONS = 22_582;
-let browser: Browser;
-const tmp = tempDir();
-let fileCount = 0;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 30_000 });
-}, 40_000);
-
-afterAll(async () => {
-  await browser?.close();
-  tmp.cleanup();
-});
+const open = useBrowser('large');
+/** Pages of 22,582 connections: a wider window, and minutes rather than seconds to load. */
+const LARGE = { width: 1400, timeoutMs: 60_000 };
 
 const SOURCES = ['lossy', 'zero-window', 'agent-reset', 'close-wait', 'refused-unanswered', 'server-close-reconnect', 'quiet-streams'];
 
@@ -163,34 +153,6 @@ function endOf(c: ConnectionReport): string {
   return c.close.kind;
 }
 
-interface Opened {
-  page: Page;
-  url: string;
-  requests: string[];
-  errors: string[];
-  loadMs: number;
-  close: () => Promise<void>;
-}
-
-async function open(html: string, javaScript = true): Promise<Opened> {
-  const path = join(tmp.dir, `large-${++fileCount}.html`);
-  writeFileSync(path, html);
-  const url = pathToFileURL(path).href;
-  const context = await browser.newContext({ javaScriptEnabled: javaScript, viewport: { width: 1400, height: 900 } });
-  context.setDefaultTimeout(60_000);
-  const page = await context.newPage();
-  const o: Opened = { page, url, requests: [], errors: [], loadMs: 0, close: () => context.close() };
-  page.on('request', (r) => o.requests.push(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error') o.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => o.errors.push(String(e)));
-  const t = performance.now();
-  await page.goto(url, { waitUntil: 'load', timeout: 90_000 });
-  o.loadMs = performance.now() - t;
-  return o;
-}
-
 function tableIds(page: Page): Promise<string[]> {
   return page.$$eval('#conn-table tbody tr', (rows) => rows.map((r: any) => r.cells[0].textContent as string));
 }
@@ -207,7 +169,7 @@ describe('the HTML report at the lane limit', () => {
     '1,000 connections: a 2 px lane each and a plain table that sorts; 1,001: rows per host and end class',
     async () => {
       const report = await syntheticReport(1000);
-      const o = await open(renderHtml(report));
+      const o = await open(renderHtml(report), LARGE);
       try {
         const lanes = await o.page.$$eval('.timeline a.lane', (els) => els.map((e: any) => [e.getAttribute('data-id'), Number(e.querySelector('rect.bar').getAttribute('height'))]));
         expect(lanes.length).toBe(1000);
@@ -236,14 +198,14 @@ describe('the HTML report at the lane limit', () => {
       } finally {
         await o.close();
       }
-      const off = await open(renderHtml(report), false);
+      const off = await open(renderHtml(report), { ...LARGE, javaScript: false });
       try {
         expect(await tableIds(off.page)).toEqual(report.connections.map((c) => c.id));
         expect(await off.page.locator('.pager').isVisible()).toBe(false);
       } finally {
         await off.close();
       }
-      const over = await open(renderHtml(await syntheticReport(1001)));
+      const over = await open(renderHtml(await syntheticReport(1001)), LARGE);
       try {
         expect(await over.page.locator('.timeline a.lane').count()).toBe(0);
         expect(await over.page.locator('.timeline[data-lanes="aggregated"] g.agg').count()).toBeGreaterThan(0);
@@ -267,7 +229,7 @@ describe(`the HTML report of ${BENCH_CONNECTIONS} connections`, () => {
       const bytes = Buffer.byteLength(html);
       // 3.6 MB for the benchmark capture itself (one host, fewer columns); these rows need Host, Server and SNI.
       expect(bytes).toBeLessThan(6e6);
-      const o = await open(html);
+      const o = await open(html, LARGE);
       try {
         // Rows per host and end class, with the JSON's counts.
         const rows = await o.page.$$eval('.timeline g.agg', (els) =>
@@ -332,7 +294,7 @@ describe(`the HTML report of ${BENCH_CONNECTIONS} connections`, () => {
         await o.close();
       }
       // Without JavaScript: every row, as tab-separated text in id order.
-      const off = await open(html, false);
+      const off = await open(html, { ...LARGE, javaScript: false });
       try {
         const lines = ((await off.page.locator('pre.tsv').textContent()) as string).split('\n');
         expect(lines.length).toBe(BENCH_CONNECTIONS + 1);

@@ -4,16 +4,15 @@
  * line, a table that sorts by column (and stays whole without JavaScript), no network request,
  * no console error, a clean print style; and hostile capture strings that run nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderHtml, type HtmlOptions } from '../../src/render/html.js';
 import { renderJson } from '../../src/render/json.js';
 import type { ConnectionReport, Report } from '../../src/report/model.js';
-import { FIXTURES, tempDir } from '../helpers.js';
+import { FIXTURES } from '../helpers.js';
+import { useBrowser } from './browser.js';
 
 const TEST_MS = 60_000;
 
@@ -24,53 +23,7 @@ type El = any;
 declare const document: any;
 declare const window: any;
 declare function getComputedStyle(el: El): any;
-let browser: Browser;
-const tmp = tempDir();
-let fileCount = 0;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], timeout: 30_000 });
-}, 40_000);
-
-afterAll(async () => {
-  await browser?.close();
-  tmp.cleanup();
-});
-
-interface Opened {
-  page: Page;
-  url: string;
-  requests: string[];
-  errors: string[];
-  dialogs: string[];
-  close: () => Promise<void>;
-}
-
-/** Writes the page to a file and opens it; every request, console error and dialog is kept. */
-async function open(html: string, options: { javaScript?: boolean; bypassCSP?: boolean; width?: number } = {}): Promise<Opened> {
-  const path = join(tmp.dir, `report-${++fileCount}.html`);
-  writeFileSync(path, html);
-  const url = pathToFileURL(path).href;
-  const context = await browser.newContext({
-    javaScriptEnabled: options.javaScript ?? true,
-    bypassCSP: options.bypassCSP ?? false,
-    viewport: { width: options.width ?? 1280, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
-  const page = await context.newPage();
-  const opened: Opened = { page, url, requests: [], errors: [], dialogs: [], close: () => context.close() };
-  page.on('request', (r) => opened.requests.push(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error') opened.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => opened.errors.push(String(e)));
-  page.on('dialog', (d) => {
-    opened.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  return opened;
-}
+const open = useBrowser('report');
 
 /** The report as its JSON says it (what a reader of --format json sees). */
 const reports = new Map<string, Promise<Report>>();
