@@ -3,6 +3,12 @@ import { DECODED_TCP, invalid, truncated, type DecodeStatus, type DecodedPacket 
 import { u16be, u32be } from '../pcap/bytes.js';
 
 /**
+ * NOP, NOP, timestamps (kind 8, length 10): the 12 option bytes of nearly every segment Linux sends
+ * after the handshake, which fill the header exactly. Recognised with one read instead of a walk.
+ */
+const NOP_NOP_TIMESTAMPS = 0x0101080a;
+
+/**
  * Decodes the TCP header at `at`. `segmentLength` is the TCP header plus payload length taken from
  * the IP header, so the payload length is right even when the snap length cut the payload off.
  */
@@ -20,7 +26,11 @@ export function decodeTcp(buf: Buffer, at: number, end: number, segmentLength: n
   out.window = u16be(buf, at + 14);
   out.tcpHeaderLength = headerLength;
   // Options are checked only when the whole header was captured (the snap length may cut it).
-  out.isOptionsOverrun = headerLength > 20 && at + headerLength <= end && isOptionsOverrun(buf, at + 20, at + headerLength);
+  out.isOptionsOverrun =
+    headerLength > 20 &&
+    at + headerLength <= end &&
+    !(headerLength === 32 && u32be(buf, at + 20) === NOP_NOP_TIMESTAMPS) &&
+    isOptionsOverrun(buf, at + 20, at + headerLength);
   out.payloadLength = segmentLength - headerLength;
   const payloadStart = at + headerLength;
   // Never past the captured bytes, even with nothing captured: readers copy from here.
