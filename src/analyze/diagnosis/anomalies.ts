@@ -8,6 +8,7 @@ import type { AnomalyReport, AttemptReport, ConcurrencyReport, ExpectedReport, S
 import type { CaptureFacts, DiagnosisOptions } from './diagnose.js';
 import { idOf, isServerClosed, type ConnectionFacts } from './facts.js';
 import { busiestWindow, openUntil, type Reconnect } from './capture-view.js';
+import { sortedByKey } from './ordered.js';
 
 /** Evidence lists stop here; `count` keeps the total. */
 const MAX_IDS = 1000;
@@ -22,7 +23,7 @@ export interface RuleContext {
 }
 
 function anomaly(code: string, severity: Severity, list: ConnectionFacts[], at: number | null, message: string, hint: string): AnomalyReport {
-  const sorted = [...list].sort((a, b) => a.index - b.index);
+  const sorted = sortedByKey(list, (f) => f.index);
   return { code, severity, connections: sorted.slice(0, MAX_IDS).map(idOf), count: list.length, at, message, hint };
 }
 
@@ -138,7 +139,10 @@ function retransmissions(facts: ConnectionFacts[], ctx: RuleContext): AnomalyRep
 /** Groups of server-side closes within massWindowS of the group's first. */
 function massDisconnects(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
   const o = ctx.options;
-  const closed = facts.filter((f) => isServerClosed(f) && f.closeAt !== null).sort((a, b) => (a.closeAt as number) - (b.closeAt as number));
+  const closed = sortedByKey(
+    facts.filter((f) => isServerClosed(f) && f.closeAt !== null),
+    (f) => f.closeAt as number,
+  );
   const found: AnomalyReport[] = [];
   for (let i = 0; i < closed.length; ) {
     let j = i;

@@ -5,6 +5,7 @@
  */
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
 import type { ConnectionFacts } from './facts.js';
+import { sortedByKey, sortedNumbers } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
 const MAX_SERIES_POINTS = 1000;
@@ -66,44 +67,76 @@ export function openUntil(f: ConnectionFacts, captureEnd: number): number {
 }
 
 export function concurrency(facts: ConnectionFacts[], captureEnd: number): ConcurrencyReport {
-  const events: Array<[number, number]> = [];
-  let atEnd = 0;
+  // Opens and closes as two sorted number arrays, merged; the changes as two typed columns. Tens
+  // of thousands of [time, count] pairs that live to the end cost more to allocate than to compute.
+  let opens = 0;
+  let closes = 0;
   for (const f of facts) {
     if (!f.isEstablished) continue;
-    events.push([f.start, 1]);
-    const until = openUntil(f, captureEnd);
-    if (f.closeAt === null && f.clientState === 'ESTAB') atEnd++;
-    else events.push([until, -1]);
+    opens++;
+    if (f.closeAt !== null || f.clientState !== 'ESTAB') closes++;
   }
-  // Closes before opens at the same instant: a reconnect does not count twice.
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const changes: Array<[number, number]> = [];
+  const openAt = new Float64Array(opens);
+  const closeAt = new Float64Array(closes);
+  let atEnd = 0;
+  opens = 0;
+  closes = 0;
+  for (const f of facts) {
+    if (!f.isEstablished) continue;
+    openAt[opens++] = f.start;
+    if (f.closeAt === null && f.clientState === 'ESTAB') atEnd++;
+    else closeAt[closes++] = openUntil(f, captureEnd);
+  }
+  openAt.sort();
+  closeAt.sort();
+  const changeAt = new Float64Array(opens + closes);
+  const openThen = new Int32Array(opens + closes);
+  let changes = 0;
   let open = 0;
   let max = 0;
   let maxAt: number | null = null;
-  for (let i = 0; i < events.length; ) {
-    const t = events[i][0];
-    while (i < events.length && events[i][0] === t) open += events[i++][1];
-    if (changes.length === 0 || changes[changes.length - 1][1] !== open) changes.push([t, open]);
+  let i = 0;
+  let j = 0;
+  while (i < openAt.length || j < closeAt.length) {
+    const t = j < closeAt.length && (i >= openAt.length || closeAt[j] <= openAt[i]) ? closeAt[j] : openAt[i];
+    // Closes before opens at the same instant: a reconnect does not count twice.
+    while (j < closeAt.length && closeAt[j] === t) {
+      open--;
+      j++;
+    }
+    while (i < openAt.length && openAt[i] === t) {
+      open++;
+      i++;
+    }
+    if (changes === 0 || openThen[changes - 1] !== open) {
+      changeAt[changes] = t;
+      openThen[changes++] = open;
+    }
     if (open > max) {
       max = open;
       maxAt = t;
     }
   }
-  if (changes.length <= MAX_SERIES_POINTS) return { max, maxAt, atEnd, series: changes, stepS: null };
-  return { max, maxAt, atEnd, ...bucketed(changes) };
+  if (changes <= MAX_SERIES_POINTS) {
+    const series: Array<[number, number]> = [];
+    for (let k = 0; k < changes; k++) series.push([changeAt[k], openThen[k]]);
+    return { max, maxAt, atEnd, series, stepS: null };
+  }
+  return { max, maxAt, atEnd, ...bucketed(changeAt.subarray(0, changes), openThen.subarray(0, changes)) };
 }
 
 /** One point per bucket: the most connections open at any moment in it. */
-function bucketed(changes: Array<[number, number]>): { series: Array<[number, number]>; stepS: number } {
-  const first = changes[0][0];
-  const span = changes[changes.length - 1][0] - first;
+function bucketed(changeAt: Float64Array, openThen: Int32Array): { series: Array<[number, number]>; stepS: number } {
+  const first = changeAt[0];
+  const span = changeAt[changeAt.length - 1] - first;
   const stepS = Math.max(span / MAX_SERIES_POINTS, 1e-6);
   const series: Array<[number, number]> = [];
   let level = 0;
   let bucket = -1;
   let bucketMax = 0;
-  for (const [t, n] of changes) {
+  for (let c = 0; c < changeAt.length; c++) {
+    const t = changeAt[c];
+    const n = openThen[c];
     const b = Math.min(Math.floor((t - first) / stepS), MAX_SERIES_POINTS - 1);
     if (b !== bucket) {
       if (bucket >= 0) series.push([round6(first + bucket * stepS), bucketMax]);
@@ -143,8 +176,14 @@ export function findReconnects(facts: ConnectionFacts[], nameOf: Map<number, str
   }
   const pairs: Reconnect[] = [];
   for (const list of byHost.values()) {
-    const closes = list.filter((f) => f.closeAt !== null && f.isEstablished).sort((a, b) => (a.closeAt as number) - (b.closeAt as number));
-    const opens = list.filter((f) => f.isAttempt).sort((a, b) => a.start - b.start);
+    const closes = sortedByKey(
+      list.filter((f) => f.closeAt !== null && f.isEstablished),
+      (f) => f.closeAt as number,
+    );
+    const opens = sortedByKey(
+      list.filter((f) => f.isAttempt),
+      (f) => f.start,
+    );
     let next = 0;
     const waiting: ConnectionFacts[] = [];
     let head = 0;
@@ -156,12 +195,12 @@ export function findReconnects(facts: ConnectionFacts[], nameOf: Map<number, str
       }
     }
   }
-  return pairs.sort((a, b) => a.opened.start - b.opened.start);
+  return sortedByKey(pairs, (p) => p.opened.start);
 }
 
 export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
   if (pairs.length === 0) return { count: 0, delayS: { min: null, median: null, max: null } };
-  const delays = pairs.map((p) => p.delayS).sort((a, b) => a - b);
+  const delays = sortedNumbers(pairs.map((p) => p.delayS));
   const n = delays.length;
   const median = n % 2 === 1 ? delays[(n - 1) / 2] : round6((delays[n / 2 - 1] + delays[n / 2]) / 2);
   return { count: n, delayS: { min: delays[0], median, max: delays[n - 1] } };
@@ -169,7 +208,7 @@ export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
 
 /** The busiest window of `windowS` seconds: how many attempts started in it, and its first one. */
 export function busiestWindow(times: number[], windowS: number): { count: number; from: number; firstIndex: number } {
-  const sorted = [...times].sort((a, b) => a - b);
+  const sorted = sortedNumbers(times);
   let best = { count: 0, from: 0, firstIndex: 0 };
   let lo = 0;
   for (let hi = 0; hi < sorted.length; hi++) {

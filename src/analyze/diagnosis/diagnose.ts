@@ -7,6 +7,7 @@ import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
 import { attemptReport, concurrency, findReconnects, nameHosts, reconnectReport } from './capture-view.js';
 import { findAnomalies } from './anomalies.js';
+import { sortedByKey } from './ordered.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
 export interface DiagnosisOptions {
@@ -88,7 +89,7 @@ const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
 export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary: DiagnosisSummary; anomalies: AnomalyReport[] } {
   const o = d.options;
   // Rows finish in the order connections close: the view wants creation order.
-  const facts = d.facts.sort((a, b) => a.index - b.index);
+  const facts = sortedByKey(d.facts, (f) => f.index);
   const { nameOf, hosts } = nameHosts(facts, capture.dnsNames);
   const open = concurrency(facts, capture.end);
   const reconnects = findReconnects(facts, nameOf);
