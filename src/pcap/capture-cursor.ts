@@ -243,7 +243,7 @@ function fillFromFile(c: CaptureCursor, fd: number): void {
     c.isEof = true;
     const offset = c.base + c.buf.length;
     c.warning = { code: 'read-error', message: `read failed (${(err as Error).message}) at byte offset ${offset}`, file: c.path, offset };
-    closeCursor(c);
+    closeCapture(c);
     return;
   }
   c.readPos += n;
@@ -252,22 +252,18 @@ function fillFromFile(c: CaptureCursor, fd: number): void {
   c.pos = 0;
   if (n === 0) {
     c.isEof = true;
-    closeCursor(c);
+    closeCapture(c);
   }
 }
 
-function closeCursor(c: CaptureCursor): void {
+/** Releases the file (descriptor, gzip streams); safe to call more than once. */
+export function closeCapture(c: CaptureCursor): void {
   if (c.fd !== null) {
     closeSync(c.fd);
     c.fd = null;
   }
   for (const s of c.streams) s.destroy();
   c.streams = [];
-}
-
-/** Releases the file (descriptor, gzip streams); safe to call more than once. */
-export function closeCapture(c: CaptureCursor): void {
-  closeCursor(c);
 }
 
 /**
