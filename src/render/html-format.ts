@@ -11,6 +11,7 @@ import { isDateRange, utcClock, utcDateTime as utcDateTimeText } from '../report
 export { utcClock };
 import type { ConnectionReport, HostReport, Report } from '../report/model.js';
 import { escapeHtml } from './escape.js';
+import { addressText } from '../report/address-text.js';
 
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\u0000-\u001f\u007f-\u009f\\&<>"']/;
@@ -182,11 +183,6 @@ export function countTicks(max: number): number[] {
 export interface HostGroup {
   host: HostReport;
   rows: ConnectionReport[];
-}
-
-function addressText(ip: string, port: number): string {
-  if (port === 443) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /**

@@ -4,17 +4,12 @@
  * Pure functions over the connections' facts (facts.ts), in creation order.
  */
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
+import { addressText } from '../../report/address-text.js';
 import type { ConnectionFacts } from './facts.js';
 import { sortedByKey, sortedNumbers } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
 const MAX_SERIES_POINTS = 1000;
-
-/** "ip" for port 443, else "ip:port" / "[ip]:port". */
-export function addressText(ip: string, port: number): string {
-  if (port === 443) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
 
 const SOURCE_RANK: Record<HostReport['source'], number> = { sni: 0, dns: 1, address: 2 };
 
