@@ -1,20 +1,7 @@
 /** The tcpdump driver's pure parts: argv, counts, and failure messages (texts tcpdump 4.99 prints). */
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, parseCounts, tcpdumpArgs, type TcpdumpOptions } from '../../src/record/tcpdump.js';
-
-const options: TcpdumpOptions = {
-  tcpdumpPath: 'tcpdump',
-  interface: 'any',
-  file: '/tmp/x.pcap',
-  filter: '(tcp port 443 and (host 1.2.3.4)) or (udp src port 53)',
-  snaplen: 0,
-  bufferKiB: 65536,
-  user: 'root',
-  packetCount: null,
-  rotateSizeMB: null,
-  rotateEveryS: null,
-  ringFiles: null,
-};
+import { classifyFailure, parseCounts, tcpdumpArgs } from '../../src/record/tcpdump.js';
+import { TCPDUMP_OPTIONS as options } from './tcpdump-options.js';
 
 describe('tcpdumpArgs', () => {
   it('puts the filter after --, so it can never be read as an option', () => {

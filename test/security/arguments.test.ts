@@ -16,6 +16,7 @@ import { buildFilter } from '../../src/record/filter.js';
 import { validateHost, parseResolve } from '../../src/record/hosts.js';
 import { UsageError } from '../../src/errors/usage-error.js';
 import { runCli, tempDir } from '../helpers.js';
+import { TCPDUMP_OPTIONS } from '../record/tcpdump-options.js';
 
 function parse(args: string[]): RecordCommandOptions {
   const cmd = describeRecordOptions(new Command('record')).exitOverride();
@@ -23,19 +24,7 @@ function parse(args: string[]): RecordCommandOptions {
   return cmd.opts<RecordCommandOptions>();
 }
 
-const tcpdumpOptions: TcpdumpOptions = {
-  tcpdumpPath: 'tcpdump',
-  interface: 'lo',
-  file: '/tmp/x.pcap',
-  filter: 'tcp',
-  snaplen: 0,
-  bufferKiB: 65536,
-  user: 'root',
-  packetCount: null,
-  rotateSizeMB: null,
-  rotateEveryS: null,
-  ringFiles: null,
-};
+const tcpdumpOptions: TcpdumpOptions = { ...TCPDUMP_OPTIONS, interface: 'lo', filter: 'tcp' };
 
 describe('what reaches tcpdump', () => {
   it('a file name that looks like an option reaches tcpdump as an absolute path after -w; the filter comes last, after --', () => {
