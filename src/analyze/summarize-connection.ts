@@ -166,7 +166,18 @@ function serverDirection(
 /** Offered-version lists repeat (every connection of one client offers the same): one array per list. */
 const versionLists = new Map<string, string[]>();
 
+let lastVersions: number[] = [];
+let lastNames: string[] = [];
+
 function versionNames(versions: number[]): string[] {
+  // The usual case: the same list as the connection before (no key string to build).
+  if (versions.length === lastVersions.length && versions.every((v, i) => v === lastVersions[i])) return lastNames;
+  lastVersions = versions;
+  lastNames = versionNamesOf(versions);
+  return lastNames;
+}
+
+function versionNamesOf(versions: number[]): string[] {
   const key = versions.join(',');
   let names = versionLists.get(key);
   if (names === undefined) {

@@ -122,12 +122,15 @@ function writeNumber(w: RowWriter, x: number): void {
       if (x < 0) writeByte(w, 45);
       const m = Math.abs(micros);
       const whole = Math.floor(m / 1e6);
-      let frac = m - whole * 1e6;
+      // Below 1e6: an int32, so the digit loops below use integer division, not fmod on doubles.
+      let frac = (m - whole * 1e6) | 0;
       digits(w, whole);
       if (frac !== 0 && w.at + 8 <= w.end) {
         let places = 6;
-        while (frac % 10 === 0) {
-          frac /= 10;
+        let q = (frac / 10) | 0;
+        while (frac === q * 10) {
+          frac = q;
+          q = (frac / 10) | 0;
           places--;
         }
         const buf = w.buf;
@@ -135,7 +138,7 @@ function writeNumber(w: RowWriter, x: number): void {
         let at = w.at + places;
         w.at = at + 1;
         for (let i = 0; i < places; i++) {
-          const q = Math.floor(frac / 10);
+          q = (frac / 10) | 0;
           buf[at--] = 48 + (frac - q * 10);
           frac = q;
         }

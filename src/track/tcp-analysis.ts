@@ -89,8 +89,12 @@ export interface TcpFlowAnalysis {
   /** Integer microseconds, as the samples. */
   rttMin: number;
   rttMax: number;
-  /** Every sample (µs) while there are at most RTT_EXACT_CAP, then null. */
-  rttSamples: number[] | null;
+  /**
+   * Every sample (µs) while there are at most RTT_EXACT_CAP (the first rttCount entries), then
+   * null. A typed array grown by doubling: a plain array emptied for reuse gives its storage
+   * back, and pushing into it again reallocated on every connection.
+   */
+  rttSamples: Float64Array | null;
   /** After that, every sample in log buckets (RTT_BUCKETS_PER_OCTAVE per octave from 1 µs). */
   rttHistogram: Uint32Array | null;
   /**
@@ -139,7 +143,7 @@ class FlowAnalysis implements TcpFlowAnalysis {
   rttCount = 0;
   rttMin = 0;
   rttMax = 0;
-  rttSamples: number[] | null = null;
+  rttSamples: Float64Array | null = null;
   rttHistogram: Uint32Array | null = null;
   firstRetransmissionUs = -0.5;
   firstZeroWindowUs = -0.5;
@@ -159,8 +163,8 @@ export function newTcpFlowAnalysis(): TcpFlowAnalysis {
 }
 
 /**
- * Makes a finished connection's flow analysis as good as new (the tracker reuses it); the RTT
- * sample array keeps its storage.
+ * Makes a finished connection's flow analysis as good as new (the tracker reuses it); a small RTT
+ * sample store keeps its storage.
  */
 export function resetTcpFlowAnalysis(f: TcpFlowAnalysis): TcpFlowAnalysis {
   f.nextSeq = 0;
@@ -183,7 +187,8 @@ export function resetTcpFlowAnalysis(f: TcpFlowAnalysis): TcpFlowAnalysis {
   f.rttCount = 0;
   f.rttMin = 0;
   f.rttMax = 0;
-  if (f.rttSamples !== null) f.rttSamples.length = 0;
+  // A large sample store is not kept for the next connection: spare states stay small.
+  if (f.rttSamples !== null && f.rttSamples.length > RTT_KEPT_ON_REUSE) f.rttSamples = null;
   f.rttHistogram = null;
   f.firstRetransmissionUs = -0.5;
   f.firstZeroWindowUs = -0.5;
@@ -228,6 +233,8 @@ const FAST_RETRANSMISSION_WINDOW_US = 20_000;
 const OUT_OF_ORDER_DEFAULT_US = 3_000;
 /** RTT samples kept exactly (per direction); beyond, the median is approximate. */
 export const RTT_EXACT_CAP = 512;
+/** Sample stores up to this size stay with a reused flow (and are the first size allocated). */
+const RTT_KEPT_ON_REUSE = 32;
 /** Log buckets: bucket 0 holds samples below 1 µs, bucket i ≥ 1 [2^((i−1)/32), 2^(i/32)) µs, the last one the rest. */
 const RTT_BUCKETS_PER_OCTAVE = 32;
 const RTT_BUCKETS = 1024;
@@ -448,17 +455,21 @@ function addRttSample(flow: TcpFlowAnalysis, rtt: number): void {
   if (n === 0 || rtt < flow.rttMin) flow.rttMin = rtt;
   if (n === 0 || rtt > flow.rttMax) flow.rttMax = rtt;
   flow.rttCount = n + 1;
-  const samples = flow.rttSamples;
+  let samples = flow.rttSamples;
   if (n < RTT_EXACT_CAP) {
-    if (samples === null) flow.rttSamples = [rtt];
-    else samples.push(rtt);
+    if (samples === null || n === samples.length) {
+      const grown = new Float64Array(Math.min(RTT_EXACT_CAP, Math.max(RTT_KEPT_ON_REUSE, 2 * n)));
+      if (samples !== null) grown.set(samples);
+      samples = flow.rttSamples = grown;
+    }
+    samples[n] = rtt;
     return;
   }
   let histogram = flow.rttHistogram;
   if (histogram === null) {
     // The exact phase ends: every sample so far moves into the buckets.
     histogram = flow.rttHistogram = new Uint32Array(RTT_BUCKETS);
-    if (samples !== null) for (let i = 0; i < samples.length; i++) histogram[rttBucket(samples[i])]++;
+    if (samples !== null) for (let i = 0; i < n; i++) histogram[rttBucket(samples[i])]++;
     flow.rttSamples = null;
   }
   histogram[rttBucket(rtt)]++;
@@ -493,7 +504,7 @@ export function rttSummary(flow: TcpFlowAnalysis): RttSummary {
   let median: number;
   if (flow.rttHistogram === null) {
     // The middle sample(s) by selection in a reused scratch array: no sort, no allocation.
-    const samples = flow.rttSamples as number[];
+    const samples = flow.rttSamples as Float64Array;
     for (let i = 0; i < n; i++) scratch[i] = samples[i];
     const k = (n - 1) >> 1;
     const lower = select(scratch, n, k);

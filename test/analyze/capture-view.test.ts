@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionFacts } from '../../src/analyze/diagnosis/facts.js';
 import { busiestWindow, concurrency, findReconnects, nameHosts, reconnectReport } from '../../src/analyze/diagnosis/capture-view.js';
-import { finishDiagnosis, newDiagnosis, type DiagnosisOptions } from '../../src/analyze/diagnosis/diagnose.js';
+import { finishDiagnosis, newDiagnosis, observeFacts, type DiagnosisOptions } from '../../src/analyze/diagnosis/diagnose.js';
 import { idRanges } from '../../src/render/text-diagnosis.js';
 
 let next = 1;
@@ -43,7 +43,7 @@ function conn(start: number, life: number | null, extra: Partial<ConnectionFacts
 
 function diagnose(facts: ConnectionFacts[], end: number, options: Partial<DiagnosisOptions> = {}) {
   const d = newDiagnosis(options);
-  d.facts.push(...facts);
+  for (const f of facts) observeFacts(d, f);
   return finishDiagnosis(d, { end, truncatedPackets: 0, snaplen: null, dnsNames: new Map() });
 }
 

@@ -40,37 +40,152 @@ function seconds(x: number): string {
   return x < 1 ? `${Math.round(x * 1000)} ms` : `${Math.round(x * 10) / 10} s`;
 }
 
-export function findAnomalies(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+/**
+ * The connections each rule may report, gathered as rows finish: one test per rule in the per-row
+ * path (compiled once, run hot) instead of one filter over every connection per rule at the end
+ * (17 passes over all of them, run mostly before V8 optimises them). Rules that need the capture's
+ * end (silent) or a window over all connections finish their test in findAnomalies.
+ */
+export interface RuleCandidates {
+  closeWait: ConnectionFacts[];
+  /** Data that stopped for longer than stallS. */
+  stall: ConnectionFacts[];
+  /** Established, and not one data-size record from the server (how long it was open is judged at the end). */
+  silent: ConnectionFacts[];
+  reset: ConnectionFacts[];
+  refused: ConnectionFacts[];
+  unanswered: ConnectionFacts[];
+  zeroWindow: ConnectionFacts[];
+  /** Connections with retransmissions, and the packet totals, leaving out refused and unanswered attempts (SYN retries are theirs). */
+  retransmitted: ConnectionFacts[];
+  retransmittedPackets: number;
+  packets: number;
+  /** Closed by the server side, with a close time (mass-disconnect, 24h-cut). */
+  serverClosed: ConnectionFacts[];
+  /** Attempts that ended within shortLivedS or never opened (reconnect-storm). */
+  shortLived: ConnectionFacts[];
+  /** Every connection attempt (attempt-budget). */
+  attempts: ConnectionFacts[];
+  abnormalClose: ConnectionFacts[];
+  sniAbsent: ConnectionFacts[];
+  /** An SNI other than expectedSni. */
+  sniOther: ConnectionFacts[];
+  midstream: ConnectionFacts[];
+  sniCut: ConnectionFacts[];
+  /** The last SNI compared with expectedSni and the answer (SNIs are interned and repeat). */
+  lastSni: string | null;
+  isLastSniOther: boolean;
+}
+
+export function newRuleCandidates(): RuleCandidates {
+  return {
+    closeWait: [],
+    stall: [],
+    silent: [],
+    reset: [],
+    refused: [],
+    unanswered: [],
+    zeroWindow: [],
+    retransmitted: [],
+    retransmittedPackets: 0,
+    packets: 0,
+    serverClosed: [],
+    shortLived: [],
+    attempts: [],
+    abnormalClose: [],
+    sniAbsent: [],
+    sniOther: [],
+    midstream: [],
+    sniCut: [],
+    lastSni: null,
+    isLastSniOther: false,
+  };
+}
+
+/** Files one finished connection under every rule it may be reported by. */
+export function addCandidate(c: RuleCandidates, f: ConnectionFacts, o: DiagnosisOptions): void {
+  if (f.clientState === 'CLOSE-WAIT') c.closeWait.push(f);
+  if ((f.serverDataRecords ?? 0) > 0 && (f.maxDataSilenceS ?? 0) > o.stallS) c.stall.push(f);
+  if (f.isEstablished && f.serverDataRecords === 0) c.silent.push(f);
+  const kind = f.closeKind;
+  if (kind === 'rst') c.reset.push(f);
+  else if (kind === 'refused') c.refused.push(f);
+  else if (kind === 'unanswered') c.unanswered.push(f);
+  if (f.clientZeroWindows > 0) c.zeroWindow.push(f);
+  if (kind !== 'refused' && kind !== 'unanswered') {
+    c.retransmittedPackets += f.retransmissions;
+    c.packets += f.packets;
+    if (f.retransmissions > 0) c.retransmitted.push(f);
+  }
+  if (f.closeAt !== null && isServerClosed(f)) c.serverClosed.push(f);
+  if (f.isAttempt) {
+    c.attempts.push(f);
+    if (!f.isEstablished || (kind !== 'open' && (f.closeAt ?? f.end) - f.start < o.shortLivedS)) c.shortLived.push(f);
+  } else if (f.isEstablished) {
+    c.midstream.push(f);
+  }
+  if (
+    (kind === 'fin' || kind === 'rst') &&
+    f.closeInitiator === 'server' &&
+    f.wsInitiator !== 'client' &&
+    f.wsCloseFrame !== true &&
+    f.isUpgraded &&
+    f.isRecordsFollowed
+  ) {
+    c.abnormalClose.push(f);
+  }
+  if (f.sniStatus === 'absent') c.sniAbsent.push(f);
+  else if (f.sniStatus === 'cut') c.sniCut.push(f);
+  if (f.sni !== null && o.expectedSni !== null) {
+    if (f.sni !== c.lastSni) {
+      c.lastSni = f.sni;
+      c.isLastSniOther = f.sni.toLowerCase() !== o.expectedSni;
+    }
+    if (c.isLastSniOther) c.sniOther.push(f);
+  }
+}
+
+/** The lists in creation order (rows finish in the order connections close). */
+function inCreationOrder(c: RuleCandidates): RuleCandidates {
+  const sorted = { ...c };
+  for (const key of Object.keys(c) as Array<keyof RuleCandidates>) {
+    const list = c[key];
+    if (Array.isArray(list) && list.length > 1) (sorted[key] as ConnectionFacts[]) = sortedByKey(list, (f) => f.index);
+  }
+  return sorted;
+}
+
+export function findAnomalies(candidates: RuleCandidates, ctx: RuleContext): AnomalyReport[] {
+  const c = inCreationOrder(candidates);
   const found: AnomalyReport[] = [];
   const add = (a: AnomalyReport | AnomalyReport[] | null): void => {
     if (a === null) return;
     if (Array.isArray(a)) found.push(...a);
     else found.push(a);
   };
-  add(closeWait(facts));
-  add(stall(facts, ctx));
-  add(silent(facts, ctx));
-  add(reset(facts));
-  add(simpleKind(facts, 'refused', 'connection attempt', 'refused (the SYN was answered by a RST)',
+  add(closeWait(c.closeWait));
+  add(stall(c.stall, ctx));
+  add(silent(c.silent, ctx));
+  add(reset(c.reset));
+  add(simpleKind(c.refused, 'refused', 'connection attempt', 'refused (the SYN was answered by a RST)',
     'Nothing listens at that address and port, or a firewall rejects it: check the host name, the port and any proxy.'));
-  add(simpleKind(facts, 'unanswered', 'connection attempt', 'never answered (no SYN-ACK)',
+  add(simpleKind(c.unanswered, 'unanswered', 'connection attempt', 'never answered (no SYN-ACK)',
     'A firewall drops the packets or the address is unreachable: check routing, egress rules and what the name resolves to.'));
-  add(zeroWindow(facts));
-  add(retransmissions(facts, ctx));
-  add(massDisconnects(facts, ctx));
-  add(dayCuts(facts, ctx));
-  add(reconnectStorm(facts, ctx));
-  add(attemptBudget(facts, ctx));
+  add(zeroWindow(c.zeroWindow));
+  add(retransmissions(c, ctx));
+  add(massDisconnects(c.serverClosed, ctx));
+  add(dayCuts(c.serverClosed, ctx));
+  add(reconnectStorm(c.shortLived, ctx));
+  add(attemptBudget(c.attempts, ctx));
   add(connectionCount(ctx));
-  add(abnormalClose(facts));
-  add(sni(facts, ctx));
-  add(midstream(facts));
-  add(snaplen(facts, ctx));
+  add(abnormalClose(c.abnormalClose));
+  add(sni(c, ctx));
+  add(midstream(c.midstream));
+  add(snaplen(c.sniCut, ctx));
   return found;
 }
 
-function closeWait(facts: ConnectionFacts[]): AnomalyReport | null {
-  const list = facts.filter((f) => f.clientState === 'CLOSE-WAIT');
+function closeWait(list: ConnectionFacts[]): AnomalyReport | null {
   if (list.length === 0) return null;
   return anomaly('close-wait', 'fail', list, earliest(list.map((f) => f.closeAt)),
     `${plural(list.length, 'connection')} left in CLOSE-WAIT: the server closed, the agent never closed its side.`,
@@ -78,9 +193,8 @@ function closeWait(facts: ConnectionFacts[]): AnomalyReport | null {
 }
 
 /** Data that stopped flowing for a while (not a stream that never had any: that is `silent`). */
-function stall(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function stall(list: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
   const limit = ctx.options.stallS;
-  const list = facts.filter((f) => (f.serverDataRecords ?? 0) > 0 && (f.maxDataSilenceS ?? 0) > limit);
   if (list.length === 0) return null;
   const longest = Math.max(...list.map((f) => f.maxDataSilenceS as number));
   return anomaly('stall', 'warn', list, earliest(list.map((f) => f.maxDataSilenceAt)),
@@ -88,17 +202,16 @@ function stall(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null
     'Klines are pushed every 250 ms while the symbol trades: if it was trading, the stream is stale (compare its sibling connections) and should be resubscribed or reconnected.');
 }
 
-function silent(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function silent(candidates: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
   const after = ctx.options.silentAfterS;
-  const list = facts.filter((f) => f.isEstablished && f.serverDataRecords === 0 && openUntil(f, ctx.capture.end) - f.start >= after);
+  const list = candidates.filter((f) => openUntil(f, ctx.capture.end) - f.start >= after);
   if (list.length === 0) return null;
   return anomaly('silent', 'fail', list, earliest(list.map((f) => f.start)),
     `${plural(list.length, 'connection')} open ${seconds(after)} or more received not one data-size record from the server, only control records (pings).`,
     'The retired-URL symptom: since 2026-04-23 legacy paths (/ws/...) connect but deliver nothing. Use /market/ws/<symbol>@kline_<interval> or /market/stream?streams=..., and check the stream names.');
 }
 
-function reset(facts: ConnectionFacts[]): AnomalyReport | null {
-  const list = facts.filter((f) => f.closeKind === 'rst');
+function reset(list: ConnectionFacts[]): AnomalyReport | null {
   if (list.length === 0) return null;
   const byAgent = list.filter((f) => f.rstBy === 'client').length;
   return anomaly('reset', 'warn', list, earliest(list.map((f) => f.closeAt)),
@@ -106,30 +219,23 @@ function reset(facts: ConnectionFacts[]): AnomalyReport | null {
     "A RST from the server side (or a middlebox: compare the packets' TTL) drops the stream without a close handshake; one from the agent means it aborted the socket (killed, or closed with unread data). Check the agent's log at that time.");
 }
 
-function simpleKind(facts: ConnectionFacts[], kind: 'refused' | 'unanswered', what: string, how: string, hint: string): AnomalyReport | null {
-  const list = facts.filter((f) => f.closeKind === kind);
+function simpleKind(list: ConnectionFacts[], kind: 'refused' | 'unanswered', what: string, how: string, hint: string): AnomalyReport | null {
   if (list.length === 0) return null;
   return anomaly(kind, 'warn', list, earliest(list.map((f) => f.start)), `${plural(list.length, what)} ${how}.`, hint);
 }
 
-function zeroWindow(facts: ConnectionFacts[]): AnomalyReport | null {
-  const list = facts.filter((f) => f.clientZeroWindows > 0);
+function zeroWindow(list: ConnectionFacts[]): AnomalyReport | null {
   if (list.length === 0) return null;
   return anomaly('zero-window', 'warn', list, earliest(list.map((f) => f.start)),
     `${plural(list.length, 'connection')} where the agent advertised a zero receive window: it stopped reading (a slow consumer).`,
     "The agent's consumer is blocked or too slow: read the socket continuously and process messages elsewhere, or carry fewer streams per connection; Binance disconnects slow consumers.");
 }
 
-function retransmissions(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
-  let retransmitted = 0;
-  let packets = 0;
-  for (const f of facts) {
-    if (f.closeKind === 'refused' || f.closeKind === 'unanswered') continue; // SYN retries are theirs
-    retransmitted += f.retransmissions;
-    packets += f.packets;
-  }
+function retransmissions(c: RuleCandidates, ctx: RuleContext): AnomalyReport | null {
+  const retransmitted = c.retransmittedPackets;
+  const packets = c.packets;
   if (packets === 0 || (retransmitted / packets) * 100 < ctx.options.retransPercent || retransmitted === 0) return null;
-  const list = facts.filter((f) => f.retransmissions > 0 && f.closeKind !== 'refused' && f.closeKind !== 'unanswered');
+  const list = c.retransmitted;
   const percent = Math.round((retransmitted / packets) * 1000) / 10;
   return anomaly('retransmissions', 'warn', list, earliest(list.map((f) => f.start)),
     `${percent} % of the packets were retransmissions (${retransmitted} of ${packets}), on ${plural(list.length, 'connection')}.`,
@@ -137,12 +243,9 @@ function retransmissions(facts: ConnectionFacts[], ctx: RuleContext): AnomalyRep
 }
 
 /** Groups of server-side closes within massWindowS of the group's first. */
-function massDisconnects(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+function massDisconnects(serverClosed: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
   const o = ctx.options;
-  const closed = sortedByKey(
-    facts.filter((f) => isServerClosed(f) && f.closeAt !== null),
-    (f) => f.closeAt as number,
-  );
+  const closed = sortedByKey(serverClosed, (f) => f.closeAt as number);
   const found: AnomalyReport[] = [];
   for (let i = 0; i < closed.length; ) {
     let j = i;
@@ -166,8 +269,8 @@ function isDayCut(f: ConnectionFacts, o: DiagnosisOptions): boolean {
   return f.closeAt !== null && Math.abs(f.closeAt - f.start - o.dayCutS) <= o.dayCutToleranceS;
 }
 
-function dayCuts(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
-  const list = facts.filter((f) => isServerClosed(f) && isDayCut(f, ctx.options));
+function dayCuts(serverClosed: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+  const list = serverClosed.filter((f) => isDayCut(f, ctx.options));
   if (list.length === 0) return null;
   return anomaly('24h-cut', 'info', list, earliest(list.map((f) => f.closeAt)),
     `${plural(list.length, 'connection')} closed by the server at about 24 h of age: Binance's documented daily disconnect.`,
@@ -175,11 +278,8 @@ function dayCuts(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | nu
 }
 
 /** Many attempts that did not last: the agent reconnecting in a loop. */
-function reconnectStorm(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function reconnectStorm(short: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
   const o = ctx.options;
-  const short = facts.filter(
-    (f) => f.isAttempt && (!f.isEstablished || (f.closeKind !== 'open' && (f.closeAt ?? f.end) - f.start < o.shortLivedS)),
-  );
   const w = busiestWindow(short.map((f) => f.start), o.stormWindowS);
   if (w.count < o.stormCount) return null;
   const inWindow = short.filter((f) => f.start >= w.from && f.start < w.from + o.stormWindowS);
@@ -188,10 +288,10 @@ function reconnectStorm(facts: ConnectionFacts[], ctx: RuleContext): AnomalyRepo
     'Reconnect with exponential backoff and jitter, and find out why each connection dies (the other anomalies); Binance bans IPs that are disconnected repeatedly.');
 }
 
-function attemptBudget(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function attemptBudget(attempts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
   const a = ctx.attempts;
   if (a.at === null || a.max < 0.8 * a.budget) return null;
-  const inWindow = facts.filter((f) => f.isAttempt && f.start >= (a.at as number) && f.start < (a.at as number) + a.windowS);
+  const inWindow = attempts.filter((f) => f.start >= (a.at as number) && f.start < (a.at as number) + a.windowS);
   const over = a.max > a.budget;
   return anomaly('attempt-budget', over ? 'fail' : 'warn', inWindow, a.at,
     `${a.max} connection attempts within ${seconds(a.windowS)}: ${over ? 'over' : 'close to'} Binance's limit of ${a.budget} per 5 minutes per IP.`,
@@ -218,53 +318,40 @@ function connectionCount(ctx: RuleContext): AnomalyReport | null {
  * An upgraded WebSocket that the server side closed (TCP) without a close frame, and whose closing
  * the client did not start: the client sees code 1006. Judged only where the records were followed.
  */
-function abnormalClose(facts: ConnectionFacts[]): AnomalyReport | null {
-  const list = facts.filter(
-    (f) =>
-      (f.closeKind === 'fin' || f.closeKind === 'rst') &&
-      f.closeInitiator === 'server' &&
-      f.wsInitiator !== 'client' &&
-      f.wsCloseFrame !== true &&
-      f.isUpgraded &&
-      f.isRecordsFollowed,
-  );
+function abnormalClose(list: ConnectionFacts[]): AnomalyReport | null {
   if (list.length === 0) return null;
   return anomaly('abnormal-close', 'warn', list, earliest(list.map((f) => f.closeAt)),
     `${plural(list.length, 'connection')} closed by the server side with no WebSocket close frame first (the client sees close code 1006).`,
     'The server or a middlebox (proxy, NAT, load balancer idle timeout) dropped the stream without a close handshake; reconnect with backoff and look for a RST or an idle timeout on the path.');
 }
 
-function sni(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport[] {
+function sni(c: RuleCandidates, ctx: RuleContext): AnomalyReport[] {
   const found: AnomalyReport[] = [];
-  const missing = facts.filter((f) => f.sniStatus === 'absent');
+  const missing = c.sniAbsent;
   if (missing.length > 0) {
     found.push(anomaly('sni', 'warn', missing, earliest(missing.map((f) => f.start)),
       `${plural(missing.length, 'connection')} sent a ClientHello without SNI (server_name); Binance refuses those.`,
       'Give the TLS client the host name (servername / server_hostname) instead of connecting to a bare address.'));
   }
   const expected = ctx.options.expectedSni;
-  if (expected !== null) {
-    const other = facts.filter((f) => f.sni !== null && f.sni.toLowerCase() !== expected);
-    if (other.length > 0) {
-      const names = [...new Set(other.map((f) => f.sni as string))].slice(0, 5);
-      found.push(anomaly('sni', 'warn', other, earliest(other.map((f) => f.start)),
-        `${plural(other.length, 'connection')} named another host than ${expected} in SNI: ${names.join(', ')}.`,
-        "Check the agent's configured URL (wss://fstream.binance.com/...); give --sni if another host is expected."));
-    }
+  const other = c.sniOther;
+  if (expected !== null && other.length > 0) {
+    const names = [...new Set(other.map((f) => f.sni as string))].slice(0, 5);
+    found.push(anomaly('sni', 'warn', other, earliest(other.map((f) => f.start)),
+      `${plural(other.length, 'connection')} named another host than ${expected} in SNI: ${names.join(', ')}.`,
+      "Check the agent's configured URL (wss://fstream.binance.com/...); give --sni if another host is expected."));
   }
   return found;
 }
 
-function midstream(facts: ConnectionFacts[]): AnomalyReport | null {
-  const list = facts.filter((f) => !f.isAttempt && f.isEstablished);
+function midstream(list: ConnectionFacts[]): AnomalyReport | null {
   if (list.length === 0) return null;
   return anomaly('midstream', 'info', list, earliest(list.map((f) => f.start)),
     `${plural(list.length, 'connection')} were already open when the capture started: their handshake and TLS details are not in it.`,
     'Start recording before the agent connects (or restart the agent while recording) to see the handshakes.');
 }
 
-function snaplen(facts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
-  const cut = facts.filter((f) => f.sniStatus === 'cut');
+function snaplen(cut: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
   const truncated = ctx.capture.truncatedPackets;
   if (cut.length === 0 && truncated === 0) return null;
   const limit = ctx.capture.snaplen === null ? 'The snap length' : `The snap length (${ctx.capture.snaplen} bytes)`;

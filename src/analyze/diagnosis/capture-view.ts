@@ -213,8 +213,10 @@ export function busiestWindow(times: number[], windowS: number): { count: number
   return best;
 }
 
-export function attemptReport(facts: ConnectionFacts[], windowS: number, budget: number): AttemptReport {
-  const starts = facts.filter((f) => f.isAttempt).map((f) => f.start);
+/** The busiest window of connection attempts (`attempts`: the connections whose SYN is in the capture). */
+export function attemptReport(attempts: ConnectionFacts[], windowS: number, budget: number): AttemptReport {
+  const starts = new Array<number>(attempts.length);
+  for (let i = 0; i < attempts.length; i++) starts[i] = attempts[i].start;
   const w = busiestWindow(starts, windowS);
   return { max: w.count, at: w.count === 0 ? null : w.from, windowS, budget };
 }

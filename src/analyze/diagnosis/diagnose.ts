@@ -6,7 +6,7 @@ import type { AnomalyReport, Severity, SummaryReport, Verdict } from '../../repo
 import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
 import { attemptReport, concurrency, findReconnects, nameHosts, reconnectReport } from './capture-view.js';
-import { findAnomalies } from './anomalies.js';
+import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
 import { sortedByKey } from './ordered.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
@@ -61,6 +61,8 @@ export const DEFAULT_DIAGNOSIS_OPTIONS: DiagnosisOptions = {
 export interface Diagnosis {
   options: DiagnosisOptions;
   facts: ConnectionFacts[];
+  /** The connections each anomaly rule may report, filed as they come. */
+  candidates: RuleCandidates;
 }
 
 /** What the rest of the capture says, known only at its end. */
@@ -76,12 +78,17 @@ export interface CaptureFacts {
 export type DiagnosisSummary = Pick<SummaryReport, 'verdict' | 'hosts' | 'concurrency' | 'expected' | 'symbolsEstimate' | 'reconnects' | 'attempts'>;
 
 export function newDiagnosis(options: Partial<DiagnosisOptions> = {}): Diagnosis {
-  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [] };
+  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], candidates: newRuleCandidates() };
 }
 
 /** Keeps what the diagnosis needs of a finished connection's row. */
 export function observeRow(d: Diagnosis, row: ConnectionReport): void {
-  d.facts.push(factsOf(row));
+  observeFacts(d, factsOf(row));
+}
+
+export function observeFacts(d: Diagnosis, f: ConnectionFacts): void {
+  d.facts.push(f);
+  addCandidate(d.candidates, f, d.options);
 }
 
 const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
@@ -93,7 +100,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
   const { nameOf, hosts } = nameHosts(facts, capture.dnsNames);
   const open = concurrency(facts, capture.end);
   const reconnects = findReconnects(facts, nameOf);
-  const attempts = attemptReport(facts, o.attemptWindowS, o.attemptBudget);
+  const attempts = attemptReport(d.candidates.attempts, o.attemptWindowS, o.attemptBudget);
   const expected =
     o.symbols !== null
       ? { connections: o.symbols * o.perSymbol, symbols: o.symbols, perSymbol: o.perSymbol }
@@ -101,7 +108,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
         ? { connections: o.expect, symbols: null, perSymbol: o.perSymbol }
         : null;
   const symbolsEstimate = { established: open.atEnd, perSymbol: o.perSymbol, symbols: Math.round((open.atEnd / o.perSymbol) * 100) / 100 };
-  const anomalies = findAnomalies(facts, { options: o, capture, open, reconnects, attempts, expected }).sort(
+  const anomalies = findAnomalies(d.candidates, { options: o, capture, open, reconnects, attempts, expected }).sort(
     (a, b) => RANK[a.severity] - RANK[b.severity] || (a.at ?? Infinity) - (b.at ?? Infinity) || a.code.localeCompare(b.code),
   );
   return {
