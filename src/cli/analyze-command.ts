@@ -2,13 +2,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Log } from '../log.js';
 import { analyzeCaptures } from '../analyze/analyze-captures.js';
-import { renderJsonChunks } from '../render/json.js';
 import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows, type JsonRowSpill } from '../render/json-rows.js';
-import { renderMarkdown } from '../render/markdown.js';
-import { renderHtml } from '../render/html.js';
-import { renderZeekConnLog } from '../render/zeek.js';
 import type { ConnectionReport, Report } from '../report/model.js';
-import { renderText } from '../render/text.js';
 import { escapeTerminal } from '../render/escape.js';
 import { UsageError } from '../errors/usage-error.js';
 import { VERSION } from './version.js';
@@ -127,7 +122,7 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
     } finally {
       bar?.done();
     }
-    writeReport(report, format, options, log, started, spill);
+    await writeReport(report, format, options, log, started, spill);
     // For cron jobs and CI: the report is written either way; the exit code says whether it matters.
     return report.anomalies.some((a) => failOn.includes(a.severity)) ? EXIT_FINDINGS : EXIT_OK;
   } finally {
@@ -135,7 +130,7 @@ export async function runAnalyze(files: string[], options: AnalyzeCommandOptions
   }
 }
 
-function writeReport(report: Report, format: Format, options: AnalyzeCommandOptions, log: Log, started: number, spill: JsonRowSpill | undefined): void {
+async function writeReport(report: Report, format: Format, options: AnalyzeCommandOptions, log: Log, started: number, spill: JsonRowSpill | undefined): Promise<void> {
   log.debug({ files: report.capture.files.length, packets: report.capture.packets, ms: Math.round(performance.now() - started) }, 'analysed');
   // Warnings are for the person at the terminal; --quiet (log level error) leaves only errors.
   if (log.isLevelEnabled('warn')) {
@@ -145,23 +140,27 @@ function writeReport(report: Report, format: Format, options: AnalyzeCommandOpti
     }
   }
   const color = options.color ?? (options.out === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR);
-  writeChunks(renderChunks(report, format, spill, color, options.details === true), options.out);
+  writeChunks(await renderChunks(report, format, spill, color, options.details === true), options.out);
 }
 
-function renderChunks(report: Report, format: Format, spill: JsonRowSpill | undefined, color: boolean, details: boolean): Iterable<string | Buffer> {
+/**
+ * The report in the chosen format. Only that format's renderer is loaded: each module loaded
+ * costs start-up time on every run (the HTML renderer alone is five).
+ */
+async function renderChunks(report: Report, format: Format, spill: JsonRowSpill | undefined, color: boolean, details: boolean): Promise<Iterable<string | Buffer>> {
   switch (format) {
     case 'json':
-      return renderJsonChunks(report, spill);
+      return (await import('../render/json.js')).renderJsonChunks(report, spill);
     case 'ndjson':
       return spill === undefined ? [] : storedRows(spill);
     case 'md':
-      return [renderMarkdown(report)];
+      return [(await import('../render/markdown.js')).renderMarkdown(report)];
     case 'html':
-      return [renderHtml(report)];
+      return [(await import('../render/html.js')).renderHtml(report)];
     case 'zeek':
-      return [renderZeekConnLog(report)];
+      return [(await import('../render/zeek.js')).renderZeekConnLog(report)];
     default:
-      return [renderText(report, { color, details })];
+      return [(await import('../render/text.js')).renderText(report, { color, details })];
   }
 }
 

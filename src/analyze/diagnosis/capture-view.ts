@@ -6,7 +6,7 @@
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
 import { addressText } from '../../report/address-text.js';
 import type { ConnectionFacts } from './facts.js';
-import { sortedByKey, sortedNumbers } from './ordered.js';
+import { orderOf, sortedNumbers } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
 const MAX_SERIES_POINTS = 1000;
@@ -14,45 +14,72 @@ const MAX_SERIES_POINTS = 1000;
 const SOURCE_RANK: Record<HostReport['source'], number> = { sni: 0, dns: 1, address: 2 };
 
 export interface HostNaming {
-  /** Connection index → its host name. */
-  nameOf: Map<number, string>;
+  /** Each connection's host name, in the order of the facts given. */
+  names: string[];
   hosts: HostReport[];
 }
 
 /**
  * Names each connection's server: its SNI; without one, a name the capture's DNS answers give its
  * address; else the SNI other connections to the same address and port sent; else the address.
+ * Runs once over every connection, mostly before V8 optimises it: plain loops, and the address
+ * text is made once per run of connections to the same server (the usual order).
  */
 export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string, readonly string[]>): HostNaming {
+  const n = facts.length;
+  const addresses = new Array<string>(n);
   const sniAt = new Map<string, string>();
-  for (const f of facts) {
-    const at = addressText(f.serverIp, f.serverPort);
-    if (f.sni !== null && !sniAt.has(at)) sniAt.set(at, f.sni);
+  let lastIp = '';
+  let lastPort = -1;
+  let lastAt = '';
+  for (let i = 0; i < n; i++) {
+    const f = facts[i];
+    if (f.serverIp !== lastIp || f.serverPort !== lastPort) {
+      lastIp = f.serverIp;
+      lastPort = f.serverPort;
+      lastAt = addressText(lastIp, lastPort);
+    }
+    addresses[i] = lastAt;
+    if (f.sni !== null && !sniAt.has(lastAt)) sniAt.set(lastAt, f.sni);
   }
-  const nameOf = new Map<number, string>();
+  const names = new Array<string>(n);
   const byName = new Map<string, HostReport>();
-  for (const f of facts) {
-    const at = addressText(f.serverIp, f.serverPort);
-    let name: string;
-    let source: HostReport['source'];
-    const dns = dnsNames.get(f.serverIp);
-    if (f.sni !== null) [name, source] = [f.sni, 'sni'];
-    else if (dns !== undefined && dns.length > 0) [name, source] = [dns[0], 'dns'];
-    else if (sniAt.has(at)) [name, source] = [sniAt.get(at) as string, 'sni'];
-    else [name, source] = [at, 'address'];
-    nameOf.set(f.index, name);
-    let host = byName.get(name);
-    if (host === undefined) {
-      host = { name, source, addresses: [], connections: 0 };
-      byName.set(name, host);
+  let host: HostReport | undefined;
+  for (let i = 0; i < n; i++) {
+    const f = facts[i];
+    const at = addresses[i];
+    let name = at;
+    let source: HostReport['source'] = 'address';
+    if (f.sni !== null) {
+      name = f.sni;
+      source = 'sni';
+    } else {
+      const dns = dnsNames.get(f.serverIp);
+      const seen = sniAt.get(at);
+      if (dns !== undefined && dns.length > 0) {
+        name = dns[0];
+        source = 'dns';
+      } else if (seen !== undefined) {
+        name = seen;
+        source = 'sni';
+      }
+    }
+    names[i] = name;
+    if (host === undefined || host.name !== name) {
+      host = byName.get(name);
+      if (host === undefined) {
+        host = { name, source, addresses: [], connections: 0 };
+        byName.set(name, host);
+      }
     }
     // The host's source is the best any of its connections had: sni, then dns, then address.
     if (SOURCE_RANK[source] < SOURCE_RANK[host.source]) host.source = source;
     host.connections++;
-    if (!host.addresses.includes(at) && host.addresses.length < 100) host.addresses.push(at);
+    const known = host.addresses;
+    if (known.length < 100 && known[known.length - 1] !== at && !known.includes(at)) known.push(at);
   }
   const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || a.name.localeCompare(b.name));
-  return { nameOf, hosts };
+  return { names, hosts };
 }
 
 /** When a connection stops counting as open: its first FIN/RST, else the capture's end if still ESTAB, else its last packet. */
@@ -159,43 +186,75 @@ export interface Reconnect {
 
 /**
  * Pairs each new connection attempt with the earliest unpaired close of a connection to the same
- * host before it: the agent replacing a connection it lost.
+ * host before it: the agent replacing a connection it lost. `names` are the facts' host names
+ * (nameHosts). Pairs come in the order of the attempts' start times.
+ *
+ * One pass over all hosts at once: closes sorted by time are moved into their host's queue as the
+ * attempts (sorted by start) pass them, and each attempt takes the head of its host's queue.
  */
-export function findReconnects(facts: ConnectionFacts[], nameOf: Map<number, string>): Reconnect[] {
-  const byHost = new Map<string, ConnectionFacts[]>();
-  for (const f of facts) {
-    const name = nameOf.get(f.index) as string;
-    const list = byHost.get(name);
-    if (list) list.push(f);
-    else byHost.set(name, [f]);
+export function findReconnects(facts: ConnectionFacts[], names: string[]): Reconnect[] {
+  const n = facts.length;
+  const hostIds = new Map<string, number>();
+  const hostOf = new Int32Array(n);
+  let closeCount = 0;
+  let openCount = 0;
+  for (let i = 0; i < n; i++) {
+    let id = hostIds.get(names[i]);
+    if (id === undefined) hostIds.set(names[i], (id = hostIds.size));
+    hostOf[i] = id;
+    const f = facts[i];
+    if (f.closeAt !== null && f.isEstablished) closeCount++;
+    if (f.isAttempt) openCount++;
   }
-  const pairs: Reconnect[] = [];
-  for (const list of byHost.values()) {
-    const closes = sortedByKey(
-      list.filter((f) => f.closeAt !== null && f.isEstablished),
-      (f) => f.closeAt as number,
-    );
-    const opens = sortedByKey(
-      list.filter((f) => f.isAttempt),
-      (f) => f.start,
-    );
-    let next = 0;
-    const waiting: ConnectionFacts[] = [];
-    let head = 0;
-    for (const o of opens) {
-      while (next < closes.length && (closes[next].closeAt as number) < o.start) waiting.push(closes[next++]);
-      if (head < waiting.length) {
-        const c = waiting[head++];
-        pairs.push({ closed: c, opened: o, delayS: round6(o.start - (c.closeAt as number)) });
-      }
+  const closes = new Uint32Array(closeCount);
+  const closeKeys = new Float64Array(closeCount);
+  const opens = new Uint32Array(openCount);
+  const openKeys = new Float64Array(openCount);
+  closeCount = 0;
+  openCount = 0;
+  for (let i = 0; i < n; i++) {
+    const f = facts[i];
+    if (f.closeAt !== null && f.isEstablished) {
+      closes[closeCount] = i;
+      closeKeys[closeCount++] = f.closeAt;
+    }
+    if (f.isAttempt) {
+      opens[openCount] = i;
+      openKeys[openCount++] = f.start;
     }
   }
-  return sortedByKey(pairs, (p) => p.opened.start);
+  const closeOrder = orderOf(closeKeys);
+  const openOrder = orderOf(openKeys);
+  // Per host: a queue of closes waiting for their replacement (fact positions), and its head.
+  const waiting: number[][] = [];
+  const heads: number[] = [];
+  for (let h = 0; h < hostIds.size; h++) {
+    waiting.push([]);
+    heads.push(0);
+  }
+  const pairs: Reconnect[] = [];
+  let next = 0;
+  for (let k = 0; k < openCount; k++) {
+    const o = opens[openOrder[k]];
+    const start = openKeys[openOrder[k]];
+    while (next < closeCount && closeKeys[closeOrder[next]] < start) {
+      const c = closes[closeOrder[next++]];
+      waiting[hostOf[c]].push(c);
+    }
+    const h = hostOf[o];
+    if (heads[h] < waiting[h].length) {
+      const c = facts[waiting[h][heads[h]++]];
+      pairs.push({ closed: c, opened: facts[o], delayS: round6(start - (c.closeAt as number)) });
+    }
+  }
+  return pairs;
 }
 
 export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
   if (pairs.length === 0) return { count: 0, delayS: { min: null, median: null, max: null } };
-  const delays = sortedNumbers(pairs.map((p) => p.delayS));
+  const delays = new Float64Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) delays[i] = pairs[i].delayS;
+  delays.sort();
   const n = delays.length;
   const median = n % 2 === 1 ? delays[(n - 1) / 2] : round6((delays[n / 2 - 1] + delays[n / 2]) / 2);
   return { count: n, delayS: { min: delays[0], median, max: delays[n - 1] } };
@@ -204,16 +263,21 @@ export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
 /** The busiest window of `windowS` seconds: how many attempts started in it, and its first one. */
 export function busiestWindow(times: number[], windowS: number): { count: number; from: number; firstIndex: number } {
   const sorted = sortedNumbers(times);
-  let best = { count: 0, from: 0, firstIndex: 0 };
+  let count = 0;
+  let from = 0;
+  let firstIndex = 0;
   let lo = 0;
   for (let hi = 0; hi < sorted.length; hi++) {
     while (sorted[hi] - sorted[lo] >= windowS) lo++;
-    if (hi - lo + 1 > best.count) best = { count: hi - lo + 1, from: sorted[lo], firstIndex: lo };
+    if (hi - lo + 1 > count) {
+      count = hi - lo + 1;
+      from = sorted[lo];
+      firstIndex = lo;
+    }
   }
-  return best;
+  return { count, from, firstIndex };
 }
 
-/** The busiest window of connection attempts (`attempts`: the connections whose SYN is in the capture). */
 export function attemptReport(attempts: ConnectionFacts[], windowS: number, budget: number): AttemptReport {
   const starts = new Array<number>(attempts.length);
   for (let i = 0; i < attempts.length; i++) starts[i] = attempts[i].start;

@@ -7,7 +7,6 @@ import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
 import { attemptReport, concurrency, findReconnects, nameHosts, reconnectReport } from './capture-view.js';
 import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
-import { sortedByKey } from './ordered.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
 export interface DiagnosisOptions {
@@ -60,7 +59,13 @@ export const DEFAULT_DIAGNOSIS_OPTIONS: DiagnosisOptions = {
 
 export interface Diagnosis {
   options: DiagnosisOptions;
-  facts: ConnectionFacts[];
+  /**
+   * The facts at their creation number − 1 (ids are numbered from 1 as connections are made), so
+   * they are in creation order without a sort, whatever order the rows finish in.
+   */
+  facts: Array<ConnectionFacts | null>;
+  /** How many facts came (fewer than facts.length if some numbers never did). */
+  factCount: number;
   /** The connections each anomaly rule may report, filed as they come. */
   candidates: RuleCandidates;
 }
@@ -78,7 +83,7 @@ export interface CaptureFacts {
 export type DiagnosisSummary = Pick<SummaryReport, 'verdict' | 'hosts' | 'concurrency' | 'expected' | 'symbolsEstimate' | 'reconnects' | 'attempts'>;
 
 export function newDiagnosis(options: Partial<DiagnosisOptions> = {}): Diagnosis {
-  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], candidates: newRuleCandidates() };
+  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates() };
 }
 
 /** Keeps what the diagnosis needs of a finished connection's row. */
@@ -87,7 +92,12 @@ export function observeRow(d: Diagnosis, row: ConnectionReport): void {
 }
 
 export function observeFacts(d: Diagnosis, f: ConnectionFacts): void {
-  d.facts.push(f);
+  const at = f.index - 1;
+  // Connections still open leave their places empty for now (null, not holes: the array stays packed).
+  while (d.facts.length < at) d.facts.push(null);
+  if (at === d.facts.length) d.facts.push(f);
+  else d.facts[at] = f;
+  d.factCount++;
   addCandidate(d.candidates, f, d.options);
 }
 
@@ -95,11 +105,10 @@ const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
 
 export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary: DiagnosisSummary; anomalies: AnomalyReport[] } {
   const o = d.options;
-  // Rows finish in the order connections close: the view wants creation order.
-  const facts = sortedByKey(d.facts, (f) => f.index);
-  const { nameOf, hosts } = nameHosts(facts, capture.dnsNames);
+  const facts = (d.factCount === d.facts.length ? d.facts : d.facts.filter((f) => f !== null)) as ConnectionFacts[];
+  const { names, hosts } = nameHosts(facts, capture.dnsNames);
   const open = concurrency(facts, capture.end);
-  const reconnects = findReconnects(facts, nameOf);
+  const reconnects = findReconnects(facts, names);
   const attempts = attemptReport(d.candidates.attempts, o.attemptWindowS, o.attemptBudget);
   const expected =
     o.symbols !== null

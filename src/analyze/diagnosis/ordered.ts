@@ -7,16 +7,28 @@
  * Float64Array and a plain merge sort orders their positions (one loop, optimised quickly).
  */
 
-/** Positions 0..n-1 ordered by `keys`, ascending; equal keys keep their order (stable). */
+/**
+ * Positions 0..n-1 ordered by `keys`, ascending; equal keys keep their order (stable). A natural
+ * merge sort: the ascending runs already in the keys are merged pairwise, so keys in order cost
+ * one pass, and nearly ordered ones (close times of connections made in order) a few. It runs
+ * once per capture, mostly before V8 optimises it: few passes matter more than tight loops.
+ */
 export function orderOf(keys: Float64Array): Uint32Array {
   const n = keys.length;
   let from = new Uint32Array(n);
-  let to = new Uint32Array(n);
   for (let i = 0; i < n; i++) from[i] = i;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
+  // Run boundaries: runs[k] is where run k starts; the last entry is n.
+  let runs: number[] = [0];
+  for (let i = 1; i < n; i++) if (keys[i] < keys[i - 1]) runs.push(i);
+  runs.push(n);
+  if (runs.length <= 2) return from;
+  let to = new Uint32Array(n);
+  while (runs.length > 2) {
+    const merged: number[] = [0];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const lo = runs[r];
+      const mid = runs[r + 1];
+      const hi = r + 2 < runs.length ? runs[r + 2] : mid;
       let i = lo;
       let j = mid;
       let k = lo;
@@ -24,7 +36,10 @@ export function orderOf(keys: Float64Array): Uint32Array {
       while (i < mid && j < hi) to[k++] = keys[from[j]] < keys[from[i]] ? from[j++] : from[i++];
       while (i < mid) to[k++] = from[i++];
       while (j < hi) to[k++] = from[j++];
+      merged.push(hi);
     }
+    if (merged[merged.length - 1] !== n) merged.push(n);
+    runs = merged;
     [from, to] = [to, from];
   }
   return from;
