@@ -47,12 +47,23 @@ export interface ConnectionFacts {
  */
 const interned = new Map<string, string>();
 
-function intern(s: string): string {
-  const known = interned.get(s);
-  if (known !== undefined) return known;
-  if (interned.size < 10_000) interned.set(s, s);
-  return s;
+/** An interning function that first compares with its own last string: rows come in runs to the same server. */
+function interner(): (s: string) => string {
+  let last = '';
+  return (s) => {
+    if (s === last) return last;
+    let known = interned.get(s);
+    if (known === undefined) {
+      known = s;
+      if (interned.size < 10_000) interned.set(s, s);
+    }
+    last = known;
+    return known;
+  };
 }
+
+const internServerIp = interner();
+const internSni = interner();
 
 export function factsOf(row: ConnectionReport): ConnectionFacts {
   const s2c = row.server2client;
@@ -61,9 +72,9 @@ export function factsOf(row: ConnectionReport): ConnectionFacts {
     index: Number(row.id.slice(1)),
     start: row.start,
     end: row.end,
-    serverIp: intern(row.server.ip),
+    serverIp: internServerIp(row.server.ip),
     serverPort: row.server.port,
-    sni: row.sni === null ? null : intern(row.sni),
+    sni: row.sni === null ? null : internSni(row.sni),
     sniStatus: row.tls.sniStatus,
     isAttempt: row.handshake.seen,
     isEstablished: row.handshake.synToSynAckMs !== null || (!row.handshake.seen && c2s.packets > 0 && s2c.packets > 0),
@@ -87,11 +98,10 @@ export function factsOf(row: ConnectionReport): ConnectionFacts {
 
 /** Zeek history: R is a RST from the originator (the client), r one from the responder. */
 function firstRst(history: string): Side | null {
-  for (const ch of history) {
-    if (ch === 'R') return 'client';
-    if (ch === 'r') return 'server';
-  }
-  return null;
+  const client = history.indexOf('R');
+  const server = history.indexOf('r');
+  if (client === -1) return server === -1 ? null : 'server';
+  return server === -1 || client < server ? 'client' : 'server';
 }
 
 export function idOf(f: ConnectionFacts): string {
