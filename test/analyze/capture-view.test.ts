@@ -144,7 +144,7 @@ describe('concurrency', () => {
     next = 1;
     // 3,000 short connections one after the other (at most 1 open), plus one that stays open.
     const facts = [conn(0, null), ...Array.from({ length: 3000 }, (_, i) => conn(1 + i, 0.5, { closeInitiator: 'client', wsInitiator: 'client' }))];
-    const c = concurrency(facts, 3001);
+    const c = concurrency(facts);
     expect(c.series.length).toBeLessThanOrEqual(1000);
     expect(c.stepS).toBe(3.0005); // the changes span 0 to 3000.5 s
     expect(c.max).toBe(2);

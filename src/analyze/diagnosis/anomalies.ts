@@ -145,14 +145,13 @@ export function addCandidate(c: RuleCandidates, f: ConnectionFacts, o: Diagnosis
   }
 }
 
-/** The lists in creation order (rows finish in the order connections close). */
+/**
+ * Rows finish in the order connections close; anomaly() puts each reported list in creation
+ * order. Two rules depend on the order before that: the first SNIs named, and which of two
+ * closes at the same instant comes first in a mass disconnect.
+ */
 function inCreationOrder(c: RuleCandidates): RuleCandidates {
-  const sorted = { ...c };
-  for (const key of Object.keys(c) as Array<keyof RuleCandidates>) {
-    const list = c[key];
-    if (Array.isArray(list) && list.length > 1) (sorted[key] as ConnectionFacts[]) = sortedByKey(list, (f) => f.index);
-  }
-  return sorted;
+  return { ...c, sniOther: sortedByKey(c.sniOther, (f) => f.index), serverClosed: sortedByKey(c.serverClosed, (f) => f.index) };
 }
 
 export function findAnomalies(candidates: RuleCandidates, ctx: RuleContext): AnomalyReport[] {

@@ -5,7 +5,7 @@
 import type { AnomalyReport, Severity, SummaryReport, Verdict } from '../../report/model.js';
 import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
-import { attemptReport, concurrency, findReconnects, nameHosts, reconnectReport } from './capture-view.js';
+import { addOpenTimes, attemptReport, concurrencyOf, findReconnects, nameHosts, newOpenTimes, reconnectReport, type OpenTimes } from './capture-view.js';
 import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
@@ -68,6 +68,8 @@ export interface Diagnosis {
   factCount: number;
   /** The connections each anomaly rule may report, filed as they come. */
   candidates: RuleCandidates;
+  /** When connections opened and closed, for the concurrency series. */
+  openTimes: OpenTimes;
 }
 
 /** What the rest of the capture says, known only at its end. */
@@ -83,7 +85,7 @@ export interface CaptureFacts {
 export type DiagnosisSummary = Pick<SummaryReport, 'verdict' | 'hosts' | 'concurrency' | 'expected' | 'symbolsEstimate' | 'reconnects' | 'attempts'>;
 
 export function newDiagnosis(options: Partial<DiagnosisOptions> = {}): Diagnosis {
-  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates() };
+  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates(), openTimes: newOpenTimes() };
 }
 
 /** Keeps what the diagnosis needs of a finished connection's row. */
@@ -99,6 +101,7 @@ export function observeFacts(d: Diagnosis, f: ConnectionFacts): void {
   else d.facts[at] = f;
   d.factCount++;
   addCandidate(d.candidates, f, d.options);
+  addOpenTimes(d.openTimes, f);
 }
 
 const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
@@ -107,7 +110,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
   const o = d.options;
   const facts = (d.factCount === d.facts.length ? d.facts : d.facts.filter((f) => f !== null)) as ConnectionFacts[];
   const { names, hosts } = nameHosts(facts, capture.dnsNames);
-  const open = concurrency(facts, capture.end);
+  const open = concurrencyOf(d.openTimes);
   const reconnects = findReconnects(facts, names);
   const attempts = attemptReport(d.candidates.attempts, o.attemptWindowS, o.attemptBudget);
   const expected =
