@@ -205,6 +205,16 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
   // Latest time seen, not last: a reordered file must not make a duration negative.
   if (t > conn.lastTime) conn.lastTime = t;
 
+  if ((flags & (SYN | FIN | RST)) === 0 && ep.state === EP_ESTABLISHED && peer.state === EP_ESTABLISHED && p.window !== 0) {
+    // Most packets: data or an ACK between two established endpoints. The steps below that such a
+    // packet cannot change (initial marks, zero window, peer numbering, close, state) are skipped.
+    updateHistory(conn, ep, isClient, flags, seq, len);
+    if ((flags & ACK) !== 0 && peer.hasFin && !peer.isFinAcked && seqDelta(p.ack, peer.finAckSeq) >= 0) peer.isFinAcked = true;
+    updateLastSeq(conn, ep, isClient, last, flags, len);
+    recordHandshake(conn, isClient, flags, t);
+    return;
+  }
+
   initEndpoint(ep, flags, seq, last);
   updateHistory(conn, ep, isClient, flags, seq, len);
 

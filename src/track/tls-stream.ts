@@ -11,7 +11,7 @@
 import { RST, SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { HELLO_OK, parseClientHello, parseServerHello } from '../decode/tls.js';
 import type { Connection } from './connection.js';
-import { TLS_1_3, TLS_ALERT, TLS_CHANGE_CIPHER_SPEC, TLS_HANDSHAKE, onTlsRecord } from './record-activity.js';
+import { TLS_1_3, TLS_ALERT, TLS_APPLICATION_DATA, TLS_CHANGE_CIPHER_SPEC, TLS_HANDSHAKE, onTlsRecord } from './record-activity.js';
 
 /**
  * Why a direction's record tracking is not (or no longer) following the stream:
@@ -221,8 +221,23 @@ export function followTls(conn: Connection, isClient: boolean, p: DecodedPacket)
   // A SYN's own sequence number comes before its data (TCP Fast Open).
   const seq = (p.flags & SYN) !== 0 ? (p.seq + 1) >>> 0 : p.seq;
   if (seq === s.nextSeq && s.ooo === null) {
-    consume(conn, isClient, s, p.buffer, p.payloadOffset, p.capturedPayloadLength, p.payloadLength, 0, t);
-    s.nextSeq = (seq + p.payloadLength) >>> 0;
+    const wire = p.payloadLength;
+    const buf = p.buffer;
+    const at = p.payloadOffset;
+    if (s.bodyLeft === 0 && s.headerGot === 0 && s.isHelloDone && p.capturedPayloadLength >= 5 && buf[at] === TLS_APPLICATION_DATA && buf[at + 1] === 3) {
+      // The usual segment once the handshake is over: one whole application-data record (what
+      // consume() and onHeader() would do for it, without their loop and checks).
+      const length = (buf[at + 3] << 8) | buf[at + 4];
+      if (5 + length === wire && length > 0 && length <= MAX_RECORD_LENGTH) {
+        s.records++;
+        s.recordTime = t;
+        onTlsRecord(conn, isClient, TLS_APPLICATION_DATA, wire, t);
+        s.nextSeq = (seq + wire) >>> 0;
+        return;
+      }
+    }
+    consume(conn, isClient, s, buf, at, p.capturedPayloadLength, wire, 0, t);
+    s.nextSeq = (seq + wire) >>> 0;
     return;
   }
   followSegment(conn, isClient, s, p.buffer, p.payloadOffset, p.capturedPayloadLength, p.payloadLength, seq, t);
