@@ -81,7 +81,10 @@ function digits(w: RowWriter, n: number): void {
     return;
   }
   let len = 1;
-  for (let p = 10; p <= n; p *= 10) len++;
+  if (n >= 1e9) {
+    len = 10;
+    for (let p = 1e10; p <= n; p *= 10) len++;
+  } else len = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
   let at = w.at + len;
   w.at = at;
   while (n > 0x7fffffff) {
@@ -107,8 +110,10 @@ const MICRO_EXACT_LIMIT = 8_589_934_592;
  * as few digits is at least 1e-6 away, more than half a unit in the last place.
  */
 function writeNumber(w: RowWriter, x: number): void {
-  if (x >= 0 && x < 10 && (x | 0) === x && w.at < w.end) {
-    w.buf[w.at++] = 48 + x; // most counts
+  if ((x | 0) === x && x >= 0) {
+    // Counts, ports, sizes: a non-negative int32.
+    if (x < 10 && w.at < w.end) w.buf[w.at++] = 48 + x;
+    else digits(w, x);
     return;
   }
   if (Number.isInteger(x) && Math.abs(x) < Number.MAX_SAFE_INTEGER && Math.abs(x) < 1e21) {

@@ -59,6 +59,8 @@ describe('JSON row writer', () => {
       1795740517.283506, 1795740517.2835, 1795740517.1, 1795740517.000001, 0.000001, 0.00001, 0.5, 0.043, 12.345678, -0.25,
       1e-7, 5e-7, 0.1 + 0.2, 1 / 3, Math.PI, 8589934591.999999, 8589934592.5, 123456789012.5, NaN, Infinity, -Infinity,
     ];
+    // Every digit count, at its edges (the integer writer sizes numbers by comparisons).
+    for (let k = 1; k <= 16; k++) values.push(10 ** k - 1, 10 ** k, 10 ** k + 1, 3 * 10 ** k, -(10 ** k));
     // Random whole numbers of microseconds across the magnitudes the report uses.
     let seed = 12345;
     const random = (): number => {
