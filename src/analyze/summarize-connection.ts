@@ -157,10 +157,11 @@ function serverDirection(
   records: RecordCounts | null,
   silence: { seconds: number; at: number } | null,
 ): ServerDirectionReport {
-  return Object.assign(direction(conn, ep, flow, records), {
-    maxDataSilenceS: silence === null ? null : roundMicros(silence.seconds),
-    maxDataSilenceAt: silence === null ? null : roundMicros(silence.at),
-  });
+  // Two keys added in place (the same two, in the same order, on every row: one shape).
+  const d = direction(conn, ep, flow, records) as ServerDirectionReport;
+  d.maxDataSilenceS = silence === null ? null : roundMicros(silence.seconds);
+  d.maxDataSilenceAt = silence === null ? null : roundMicros(silence.at);
+  return d;
 }
 
 /** Offered-version lists repeat (every connection of one client offers the same): one array per list. */
@@ -171,10 +172,16 @@ let lastNames: string[] = [];
 
 function versionNames(versions: number[]): string[] {
   // The usual case: the same list as the connection before (no key string to build).
-  if (versions.length === lastVersions.length && versions.every((v, i) => v === lastVersions[i])) return lastNames;
+  if (isSameList(versions, lastVersions)) return lastNames;
   lastVersions = versions;
   lastNames = versionNamesOf(versions);
   return lastNames;
+}
+
+function isSameList(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function versionNamesOf(versions: number[]): string[] {
@@ -187,6 +194,9 @@ function versionNamesOf(versions: number[]): string[] {
   return names;
 }
 
+/** The alerts of the (many) connections without one: one shared, frozen empty list. */
+const NO_ALERTS = Object.freeze([]) as unknown as TlsReport['alerts'];
+
 function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking, snaplen: number | null): TlsReport {
   const tls = conn.tls;
   let sniStatus: TlsReport['sniStatus'] = 'not-seen';
@@ -198,7 +208,7 @@ function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking, s
     snaplen: sniStatus === 'cut' ? snaplen : null,
     alpnOffered: tls.alpnOffered,
     versionsOffered: tls.versionsOffered === null ? null : versionNames(tls.versionsOffered),
-    alerts: tls.alerts.length === 0 ? [] : tls.alerts.map((a) => ({
+    alerts: tls.alerts.length === 0 ? NO_ALERTS : tls.alerts.map((a) => ({
       from: a.from,
       level: a.level,
       description: a.description,
