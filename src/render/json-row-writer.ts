@@ -27,10 +27,13 @@ export interface RowWriter {
   at: number;
   end: number;
   isFull: boolean;
+  /** The last TLS object written without alerts, and its bytes (connections of one agent repeat it). */
+  lastTls: TlsReport | null;
+  lastTlsBytes: Buffer;
 }
 
 export function newRowWriter(buf: Buffer, at: number, end: number): RowWriter {
-  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false };
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false, lastTls: null, lastTlsBytes: Buffer.alloc(0) };
 }
 
 /** Constant text (keys and punctuation) as little-endian 32-bit words: one store per four bytes. */
@@ -372,7 +375,43 @@ function writeAlerts(w: RowWriter, alerts: TlsAlertReport[]): void {
   }
 }
 
+/** Whether two TLS objects without alerts write the same text. */
+function isSameTls(a: TlsReport, b: TlsReport): boolean {
+  return (
+    a.sniStatus === b.sniStatus &&
+    a.snaplen === b.snaplen &&
+    isSameStrings(a.alpnOffered, b.alpnOffered) &&
+    isSameStrings(a.versionsOffered, b.versionsOffered) &&
+    a.recordTracking.client2server === b.recordTracking.client2server &&
+    a.recordTracking.server2client === b.recordTracking.server2client
+  );
+}
+
+function isSameStrings(a: string[] | null, b: string[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The TLS object: the same text as the previous row's is copied (one copy instead of a dozen writes). */
 function writeTls(w: RowWriter, t: TlsReport): void {
+  const last = w.lastTls;
+  if (t.alerts.length === 0 && last !== null && isSameTls(t, last)) {
+    const bytes = w.lastTlsBytes;
+    if (w.at + bytes.length > w.end) w.isFull = true;
+    else w.at += bytes.copy(w.buf, w.at);
+    return;
+  }
+  const start = w.at;
+  writeTlsFields(w, t);
+  if (t.alerts.length === 0 && !w.isFull) {
+    w.lastTls = t;
+    w.lastTlsBytes = Buffer.from(w.buf.subarray(start, w.at));
+  }
+}
+
+function writeTlsFields(w: RowWriter, t: TlsReport): void {
   raw(w, K.sniStatus);
   writeString(w, t.sniStatus);
   raw(w, K.snaplen);
