@@ -36,6 +36,15 @@ export function segmentLength(payloadLength: number, flags: number): number {
   return length;
 }
 
+/**
+ * One past the segment's last sequence number (uint32). The helpers below take the packet and
+ * work this out themselves: a uint32 above 2^31 or a time passed to a call V8 does not inline is
+ * boxed, and that was two or three heap numbers of garbage per packet.
+ */
+function segmentEnd(p: DecodedPacket): number {
+  return (p.seq + segmentLength(p.payloadLength, p.flags)) >>> 0;
+}
+
 /** The only writer of endpoint state (Zeek TCP_Endpoint::SetState). */
 export function setState(endpoint: Endpoint, state: EndpointState): void {
   endpoint.prevState = endpoint.state;
@@ -66,7 +75,10 @@ function checkHistory(conn: Connection, ep: Endpoint, isClient: boolean, bit: nu
 }
 
 /** Zeek update_history: one letter (at most) per packet, chosen by its control flags. */
-function updateHistory(conn: Connection, ep: Endpoint, isClient: boolean, flags: number, seq: number, len: number): void {
+function updateHistory(conn: Connection, ep: Endpoint, isClient: boolean, p: DecodedPacket): void {
+  const flags = p.flags;
+  const seq = p.seq;
+  const len = p.payloadLength;
   const syn = (flags & SYN) !== 0;
   const fin = (flags & FIN) !== 0;
   const rst = (flags & RST) !== 0;
@@ -105,11 +117,13 @@ function scaledHistory(conn: Connection, isClient: boolean, letter: string, coun
 }
 
 /** Zeek init_endpoint: set sequence marks from the first packet of an endpoint. */
-function initEndpoint(ep: Endpoint, flags: number, seq: number, last: number): void {
+function initEndpoint(ep: Endpoint, p: DecodedPacket): void {
+  const flags = p.flags;
+  const seq = p.seq;
   if (ep.state === EP_INACTIVE) {
     if (flags & SYN) {
       ep.startSeq = seq;
-      ep.lastSeq = last;
+      ep.lastSeq = segmentEnd(p);
     } else {
       // Partial connection: number as though a SYN was seen, and don't count the first packet as a repeat.
       ep.startSeq = (seq - 1) >>> 0;
@@ -117,12 +131,15 @@ function initEndpoint(ep: Endpoint, flags: number, seq: number, last: number): v
     }
   } else if ((flags & SYN) !== 0 && (ep.state === EP_SYN_SENT || ep.state === EP_SYN_ACK_SENT) && seq !== ep.startSeq) {
     ep.startSeq = seq;
-    ep.lastSeq = last;
+    ep.lastSeq = segmentEnd(p);
   }
 }
 
 /** Zeek update_last_seq: advance the highest sequence sent; a data segment at or below it is a retransmission. */
-function updateLastSeq(conn: Connection, ep: Endpoint, isClient: boolean, last: number, flags: number, len: number): void {
+function updateLastSeq(conn: Connection, ep: Endpoint, isClient: boolean, p: DecodedPacket): void {
+  const flags = p.flags;
+  const len = p.payloadLength;
+  const last = segmentEnd(p);
   const delta = seqDelta(last, ep.lastSeq);
   if ((flags & (SYN | RST)) !== 0 && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) return;
   if ((flags & FIN) !== 0 && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) ep.lastSeq = last;
@@ -195,9 +212,7 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
   const ep = isClient ? conn.client : conn.server;
   const peer = isClient ? conn.server : conn.client;
   const flags = p.flags;
-  const seq = p.seq;
   const len = p.payloadLength;
-  const last = (seq + segmentLength(len, flags)) >>> 0;
 
   ep.packets++;
   ep.bytes += len;
@@ -208,15 +223,15 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
   if ((flags & (SYN | FIN | RST)) === 0 && ep.state === EP_ESTABLISHED && peer.state === EP_ESTABLISHED && p.window !== 0) {
     // Most packets: data or an ACK between two established endpoints. The steps below that such a
     // packet cannot change (initial marks, zero window, peer numbering, close, state) are skipped.
-    updateHistory(conn, ep, isClient, flags, seq, len);
+    updateHistory(conn, ep, isClient, p);
     if ((flags & ACK) !== 0 && peer.hasFin && !peer.isFinAcked && seqDelta(p.ack, peer.finAckSeq) >= 0) peer.isFinAcked = true;
-    updateLastSeq(conn, ep, isClient, last, flags, len);
-    recordHandshake(conn, isClient, flags, t);
+    updateLastSeq(conn, ep, isClient, p);
+    recordHandshake(conn, isClient, p);
     return;
   }
 
-  initEndpoint(ep, flags, seq, last);
-  updateHistory(conn, ep, isClient, flags, seq, len);
+  initEndpoint(ep, p);
+  updateHistory(conn, ep, isClient, p);
 
   // Zero windows are noise on or after a RST, or once the peer has closed (Zeek update_window).
   if (p.window === 0 && (flags & RST) === 0 && peer.state !== EP_CLOSED && ep.state !== EP_RESET) {
@@ -233,14 +248,16 @@ export function stepConnection(conn: Connection, isClient: boolean, p: DecodedPa
     if (peer.hasFin && !peer.isFinAcked && (flags & RST) === 0 && seqDelta(p.ack, peer.finAckSeq) >= 0) peer.isFinAcked = true;
   }
 
-  updateLastSeq(conn, ep, isClient, last, flags, len);
-  recordHandshake(conn, isClient, flags, t);
-  recordClose(conn, ep, isClient, flags, last, t);
+  updateLastSeq(conn, ep, isClient, p);
+  recordHandshake(conn, isClient, p);
+  recordClose(conn, ep, isClient, p);
   stepState(ep, peer, isClient, flags, len, conn.client);
 }
 
 /** SYN, SYN-ACK and the client's first ACK after it: the three-way handshake times (RFC 9293 3.5). */
-function recordHandshake(conn: Connection, isClient: boolean, flags: number, t: number): void {
+function recordHandshake(conn: Connection, isClient: boolean, p: DecodedPacket): void {
+  const flags = p.flags;
+  const t = p.time;
   if (flags & SYN) {
     if (isClient && (flags & ACK) === 0 && conn.synTime === 0) conn.synTime = t;
     else if (!isClient && (flags & ACK) !== 0 && conn.synAckTime === 0) conn.synAckTime = t;
@@ -250,7 +267,9 @@ function recordHandshake(conn: Connection, isClient: boolean, flags: number, t: 
 }
 
 /** First FIN and first RST of each side, which came first, and the FIN's acknowledgement mark. */
-function recordClose(conn: Connection, ep: Endpoint, isClient: boolean, flags: number, last: number, t: number): void {
+function recordClose(conn: Connection, ep: Endpoint, isClient: boolean, p: DecodedPacket): void {
+  const flags = p.flags;
+  const t = p.time;
   const side: 1 | 2 = isClient ? 1 : 2;
   if ((flags & RST) !== 0 && !ep.hasRst) {
     // The connection's first RST: did an orderly close (both FINs) come before it?
@@ -262,7 +281,7 @@ function recordClose(conn: Connection, ep: Endpoint, isClient: boolean, flags: n
     ep.hasFin = true;
     ep.finTime = t;
     // The FIN occupies the last sequence number of the segment; the peer acks one past it.
-    ep.finAckSeq = last;
+    ep.finAckSeq = segmentEnd(p);
     if (conn.firstFinSide === 0) conn.firstFinSide = side;
   }
   if ((flags & (FIN | RST)) !== 0 && conn.firstCloser === 0) {

@@ -135,7 +135,8 @@ function isDestinationServer(p: DecodedPacket, serverPort: number): boolean {
   return true;
 }
 
-function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number): TrackedConnection {
+function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedConnection {
+  const t = p.time;
   const serverIsDst = isDestinationServer(p, tr.options.serverPort);
   const clientFirst = serverIsDst ? 0 : 4;
   const serverFirst = serverIsDst ? 4 : 0;
@@ -187,7 +188,6 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number, t: number
 
 /** Finds (or creates) the packet's connection and applies the packet to it. */
 export function trackPacket(tr: Tracker, p: DecodedPacket): void {
-  const t = p.time;
   const hash = tupleHash(p);
   let prev: TrackedConnection | null = null;
   let conn = tr.table.get(hash) ?? null;
@@ -198,7 +198,7 @@ export function trackPacket(tr: Tracker, p: DecodedPacket): void {
   }
   if (conn !== null && (p.flags & (SYN | ACK)) === SYN && !isSynRetransmission(conn, p, direction)) {
     // A fresh SYN on a known tuple: the old lifetime is over; replace it in its bucket.
-    const fresh = createConnection(tr, p, hash, t);
+    const fresh = createConnection(tr, p, hash);
     fresh.nextInBucket = conn.nextInBucket;
     if (prev === null) tr.table.set(hash, fresh);
     else prev.nextInBucket = fresh;
@@ -206,7 +206,7 @@ export function trackPacket(tr: Tracker, p: DecodedPacket): void {
     conn = fresh;
     direction = matchDirection(conn, p);
   } else if (conn === null) {
-    conn = createConnection(tr, p, hash, t);
+    conn = createConnection(tr, p, hash);
     conn.nextInBucket = tr.table.get(hash) ?? null;
     tr.table.set(hash, conn);
     direction = matchDirection(conn, p);
@@ -219,10 +219,14 @@ export function trackPacket(tr: Tracker, p: DecodedPacket): void {
     conn.isQueuedClosed = true;
     tr.closed.push(conn);
   }
-  if (t >= tr.nextSweep) {
-    if (tr.nextSweep !== 0) sweepClosed(tr, t);
-    tr.nextSweep = t + SWEEP_INTERVAL_S;
-  }
+  // The time is read here, not held across the calls above: a number live across calls V8 does
+  // not inline was boxed, a heap number of garbage per packet.
+  if (p.time >= tr.nextSweep) sweepIfDue(tr, p.time);
+}
+
+function sweepIfDue(tr: Tracker, t: number): void {
+  if (tr.nextSweep !== 0) sweepClosed(tr, t);
+  tr.nextSweep = t + SWEEP_INTERVAL_S;
 }
 
 function isClosed(conn: Connection): boolean {
