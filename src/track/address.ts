@@ -1,9 +1,24 @@
 /** \summary: formats the address words the decoders fill (IPv4 dotted quad, IPv6 per RFC 5952). */
 
+/**
+ * The last two IPv4 addresses formatted: connections come and go between few addresses (the
+ * server's, the agent's), so most calls are answered without building a string.
+ */
+const v4Words = new Float64Array([-1, -1]);
+const v4Texts = ['', ''];
+/** The slot used last; a new address replaces the other one. */
+let v4Recent = 0;
+
 export function formatAddress(words: Uint32Array, first: number, ipVersion: 4 | 6): string {
   if (ipVersion === 4) {
     const v = words[first + 3];
-    return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    if (v === v4Words[v4Recent]) return v4Texts[v4Recent];
+    v4Recent ^= 1;
+    if (v === v4Words[v4Recent]) return v4Texts[v4Recent];
+    const text = `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    v4Words[v4Recent] = v;
+    v4Texts[v4Recent] = text;
+    return text;
   }
   const groups: number[] = [];
   for (let i = 0; i < 4; i++) {

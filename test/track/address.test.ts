@@ -12,6 +12,15 @@ describe('formatAddress', () => {
     expect(formatAddress(new Uint32Array([0, 0, 0, 0x7f000002]), 0, 4)).toBe('127.0.0.2');
     expect(formatAddress(new Uint32Array([0, 0, 0, 0xffffffff]), 0, 4)).toBe('255.255.255.255');
   });
+  it('answers repeated IPv4 addresses from its two-entry cache without mixing them up', () => {
+    // Server, client, server, another client, ...: the order the tracker asks in, and worse ones.
+    const order = [0xc0000201, 0x0a000001, 0xc0000201, 0x0a000002, 0x0a000002, 0xc0000201, 0x0a000003, 0x0a000001, 0x0a000003, 0x00000000];
+    const text = (v: number): string => `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+    for (let round = 0; round < 3; round++) {
+      for (const v of order) expect(formatAddress(new Uint32Array([0, 0, 0, v]), 0, 4)).toBe(text(v));
+    }
+    expect(formatAddress(new Uint32Array([0, 0, 0, 0xc0000201]), 0, 4)).toBe('192.0.2.1');
+  });
   it('compresses the longest zero run in IPv6 (RFC 5952 4.2)', () => {
     expect(formatAddress(v6(0, 0, 0, 0, 0, 0, 0, 1), 0, 6)).toBe('::1');
     expect(formatAddress(v6(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1), 0, 6)).toBe('2001:db8::1:0:0:1');
