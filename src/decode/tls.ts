@@ -171,9 +171,29 @@ function alpnList(buf: Buffer, at: number, end: number): string[] | null {
   return names;
 }
 
-/** Bytes as latin1: one char per byte, nothing replaced (the renderers escape what they print). */
+/** Strings made lately from hello bytes: every connection of an agent names the same host and protocols. */
+const RECENT = 4;
+const recentText: string[] = ['', '', '', ''];
+let recentNext = 0;
+
+/**
+ * Bytes as latin1: one char per byte, nothing replaced (the renderers escape what they print). A
+ * string made lately from the same bytes is returned instead of a new one (a byte comparison is
+ * cheaper than the native call and the string it allocates).
+ */
 function latin1(buf: Buffer, from: number, to: number): string {
-  return buf.toString('latin1', from, to);
+  const length = to - from;
+  for (let k = 0; k < RECENT; k++) {
+    const text = recentText[k];
+    if (text.length !== length || length === 0) continue;
+    let i = 0;
+    while (i < length && text.charCodeAt(i) === buf[from + i]) i++;
+    if (i === length) return text;
+  }
+  const text = buf.toString('latin1', from, to);
+  recentText[recentNext] = text;
+  recentNext = (recentNext + 1) % RECENT;
+  return text;
 }
 
 /** Parses the ServerHello (or HelloRetryRequest) handshake message that starts at `start`. */
