@@ -168,41 +168,54 @@ function readStored(spill: JsonRowSpill, into: Buffer, length: number, position:
   }
 }
 
+/** Bytes of the store read at a time when rows are read back (rows finish nearly in id order). */
+const WINDOW_BYTES = 1 << 22;
+/** A window starts this far before the row that needed it: rows that finished a little out of order are in it too. */
+const WINDOW_BEHIND = WINDOW_BYTES >> 3;
+
 /**
- * The stored rows in id order, as chunks of at most ~1 MiB, framed as the spill says (JSON: each
- * row followed by ",\n" except the last, which ends with "\n"). Rows that finished in id order
- * are read in one go.
+ * The stored rows in id order, as chunks of about 1 MiB, framed as the spill says (JSON: each row
+ * followed by ",\n" except the last, which ends with "\n"). Connections finish nearly in id
+ * order, so the store is read in 4 MiB windows that move forward, and each row is copied from
+ * the window; a row outside it (a long-lived connection's, stored much later) is read on its own.
+ * One read per window and one chunk per MiB, rather than a read and a chunk per run of rows.
  */
 export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
   flushPending(spill);
-  let index = 1;
+  const frame = FRAMES[spill.framing];
+  const window = Buffer.allocUnsafe(Math.min(WINDOW_BYTES, Math.max(spill.stored, 1)));
+  let windowStart = 0;
+  let windowEnd = 0;
+  let out = Buffer.allocUnsafe(BUFFER_BYTES);
+  let used = 0;
   let rowsLeft = spill.count;
-  while (index <= spill.maxIndex) {
-    if (spill.lengths[index] === 0) {
-      index++;
-      continue;
+  for (let index = 1; index <= spill.maxIndex; index++) {
+    const length = spill.lengths[index];
+    if (length === 0) continue;
+    const position = spill.offsets[index];
+    if (used + length > out.length) {
+      if (used > 0) yield out.subarray(0, used);
+      out = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, length));
+      used = 0;
     }
-    // A run of rows stored one after the other.
-    const start = spill.offsets[index];
-    let length = 0;
-    let rows = 0;
-    while (
-      index <= spill.maxIndex &&
-      spill.lengths[index] !== 0 &&
-      spill.offsets[index] === start + length &&
-      (length === 0 || length + spill.lengths[index] <= BUFFER_BYTES)
-    ) {
-      length += spill.lengths[index];
-      rows++;
-      index++;
+    if (position < windowStart || position + length > windowEnd) {
+      if (length <= window.length && position >= windowEnd - WINDOW_BEHIND && position < windowEnd + window.length) {
+        // The next stretch of the store (a little behind this row too), in one read.
+        windowStart = Math.max(0, Math.min(position - WINDOW_BEHIND, spill.stored - window.length));
+        windowEnd = Math.min(spill.stored, windowStart + window.length);
+        readStored(spill, window, windowEnd - windowStart, windowStart);
+      }
     }
-    const chunk = Buffer.allocUnsafe(length);
-    readStored(spill, chunk, length, start);
-    rowsLeft -= rows;
-    // The last row: no separator after it.
-    const frame = FRAMES[spill.framing];
-    yield rowsLeft === 0 ? Buffer.concat([chunk.subarray(0, length - frame.after.length), frame.last]) : chunk;
+    if (position >= windowStart && position + length <= windowEnd) window.copy(out, used, position - windowStart, position - windowStart + length);
+    else readStored(spill, out.subarray(used), length, position);
+    used += length;
+    if (--rowsLeft === 0) {
+      // The last row: its separator becomes the closing one (never longer).
+      used -= frame.after.length;
+      used += frame.last.copy(out, used);
+    }
   }
+  if (used > 0) yield out.subarray(0, used);
 }
 
 /** Closes the temporary file (which was unlinked when made) and drops the rows. */

@@ -156,6 +156,38 @@ describe('JSON row spill', () => {
     }
   });
 
+  it('reads a store larger than its read window back in id order: rows a little out of order, and long-lived ones stored last', async () => {
+    const row = await sampleRow();
+    const spill = newJsonRowSpill(undefined, 'ndjson');
+    try {
+      // 9,000 rows (~1.3 KB each, ~12 MB: three read windows). Neighbours finish swapped in
+      // threes, and every 1,000th connection lives to the end: its row is stored last.
+      const count = 9000;
+      const order: number[] = [];
+      const late: number[] = [];
+      for (let base = 1; base <= count; base += 3) {
+        for (const id of [base + 2, base, base + 1]) {
+          if (id > count) continue;
+          if (id % 1000 === 7) late.push(id);
+          else order.push(id);
+        }
+      }
+      order.push(...late.reverse());
+      for (const id of order) addJsonRow(spill, withFields(row, (c) => void ((c.id = `C${id}`), (c.client.port = id))));
+      expect(spill.stored).toBeGreaterThan(3 * (1 << 22));
+      const text = Buffer.concat([...storedRows(spill)]).toString();
+      const lines = text.slice(0, -1).split('\n');
+      expect(lines).toHaveLength(count);
+      lines.forEach((line, i) => {
+        const parsed = JSON.parse(line) as { id: string; client: { port: number } };
+        expect([parsed.id, parsed.client.port]).toEqual([`C${i + 1}`, i + 1]);
+      });
+      expect(text.endsWith('}\n')).toBe(true);
+    } finally {
+      closeJsonRowSpill(spill);
+    }
+  });
+
   it('NDJSON framing: one row per line, in id order, the same rows as the JSON report', async () => {
     for (const exp of expectations) {
       const paths = exp.files.map((f) => join(exp.dir, f));
