@@ -39,8 +39,13 @@ const SWEEP_INTERVAL_S = 1;
 
 export interface Tracker {
   options: TrackerOptions;
-  /** hash → connection; colliding connections chain through `nextInBucket`. */
-  table: Map<number, TrackedConnection>;
+  /**
+   * Buckets: the connections whose hash ends in the bucket's number (`hash & mask`), chained
+   * through `nextInBucket`. An array of a power-of-two size that doubles as connections come (at
+   * most one connection per bucket on average), rather than a Map: a lookup is one array load.
+   */
+  table: Array<TrackedConnection | null>;
+  mask: number;
   open: number;
   created: number;
   onDone: (conn: Connection) => void;
@@ -60,6 +65,8 @@ export interface Tracker {
   oddities: Oddities;
 }
 
+const INITIAL_BUCKETS = 1024;
+
 /** Spare connection states kept at most (a burst of closes beyond this is left to the GC). */
 const MAX_SPARE = 1024;
 
@@ -73,7 +80,8 @@ interface TrackedConnection extends Connection {
 export function newTracker(options: TrackerOptions, onDone: (conn: Connection) => void): Tracker {
   return {
     options,
-    table: new Map(),
+    table: new Array<TrackedConnection | null>(INITIAL_BUCKETS).fill(null),
+    mask: INITIAL_BUCKETS - 1,
     open: 0,
     created: 0,
     onDone,
@@ -101,7 +109,12 @@ function tupleHash(p: DecodedPacket): number {
     h = Math.imul(h ^ (a[1] ^ a[5]), 0x01000193);
     h = Math.imul(h ^ (a[2] ^ a[6]), 0x01000193);
   }
-  // 30 bits: a small integer (Smi) in V8, which a Map hashes and compares without boxing.
+  // The multiplications carry low bits upward only: mix the high bits back down (MurmurHash3's
+  // finaliser), since the bucket is the hash's low bits.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  // 30 bits: a small integer (Smi) in V8, kept on the connection without boxing.
   return h & 0x3fffffff;
 }
 
@@ -190,7 +203,7 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedC
 export function trackPacket(tr: Tracker, p: DecodedPacket): void {
   const hash = tupleHash(p);
   let prev: TrackedConnection | null = null;
-  let conn = tr.table.get(hash) ?? null;
+  let conn = tr.table[hash & tr.mask];
   let direction = NO_MATCH;
   while (conn !== null && (direction = matchDirection(conn, p)) === NO_MATCH) {
     prev = conn;
@@ -200,15 +213,17 @@ export function trackPacket(tr: Tracker, p: DecodedPacket): void {
     // A fresh SYN on a known tuple: the old lifetime is over; replace it in its bucket.
     const fresh = createConnection(tr, p, hash);
     fresh.nextInBucket = conn.nextInBucket;
-    if (prev === null) tr.table.set(hash, fresh);
+    if (prev === null) tr.table[hash & tr.mask] = fresh;
     else prev.nextInBucket = fresh;
     finish(tr, conn);
     conn = fresh;
     direction = matchDirection(conn, p);
   } else if (conn === null) {
     conn = createConnection(tr, p, hash);
-    conn.nextInBucket = tr.table.get(hash) ?? null;
-    tr.table.set(hash, conn);
+    const bucket = hash & tr.mask;
+    conn.nextInBucket = tr.table[bucket];
+    tr.table[bucket] = conn;
+    if (tr.open > tr.table.length) growTable(tr);
     direction = matchDirection(conn, p);
   }
   const isClient = direction === FROM_CLIENT;
@@ -253,12 +268,30 @@ function sweepClosed(tr: Tracker, now: number): void {
   }
 }
 
+/** Twice the buckets: each chain splits in two by the next bit of the hash. */
+function growTable(tr: Tracker): void {
+  const old = tr.table;
+  const table = new Array<TrackedConnection | null>(old.length * 2).fill(null);
+  const mask = table.length - 1;
+  for (let head of old) {
+    while (head !== null) {
+      const next: TrackedConnection | null = head.nextInBucket;
+      const bucket = head.hash & mask;
+      head.nextInBucket = table[bucket];
+      table[bucket] = head;
+      head = next;
+    }
+  }
+  tr.table = table;
+  tr.mask = mask;
+}
+
 /** Takes a connection out of its hash bucket. */
 function unlink(tr: Tracker, conn: TrackedConnection): void {
-  const head = tr.table.get(conn.hash) ?? null;
+  const bucket = conn.hash & tr.mask;
+  const head = tr.table[bucket];
   if (head === conn) {
-    if (conn.nextInBucket === null) tr.table.delete(conn.hash);
-    else tr.table.set(conn.hash, conn.nextInBucket);
+    tr.table[bucket] = conn.nextInBucket;
   } else {
     for (let c = head; c !== null; c = c.nextInBucket) {
       if (c.nextInBucket === conn) {
@@ -285,7 +318,7 @@ function finish(tr: Tracker, conn: TrackedConnection): void {
 
 /** Calls fn for every connection in the table (open, or closed and lingering). */
 export function forEachConnection(tr: Tracker, fn: (conn: Connection) => void): void {
-  for (const head of tr.table.values()) {
+  for (const head of tr.table) {
     for (let c: TrackedConnection | null = head; c !== null; c = c.nextInBucket) fn(c);
   }
 }
@@ -293,11 +326,11 @@ export function forEachConnection(tr: Tracker, fn: (conn: Connection) => void): 
 /** Hands every connection still in the table to onDone (end of capture), in creation order. */
 export function finishTracker(tr: Tracker): void {
   const left: TrackedConnection[] = [];
-  for (let conn of tr.table.values()) {
+  for (const conn of tr.table) {
     for (let c: TrackedConnection | null = conn; c !== null; c = c.nextInBucket) left.push(c);
   }
   left.sort((a, b) => a.index - b.index);
-  tr.table.clear();
+  tr.table.fill(null);
   tr.closed.length = 0;
   for (const conn of left) finish(tr, conn);
 }

@@ -77,6 +77,26 @@ describe('tracker table', () => {
     expect(r.finish().map((c) => c.id)).toEqual(['C1', 'C2']);
   });
 
+  it('holds thousands of connections open at once (the bucket array grows), each found again by its packets', () => {
+    const r = startReplay(120);
+    // 5,000 connections, all open before any closes; ports 1,024 apart in part, so that without
+    // the hash's final mixing they would share their low bits.
+    const ports = Array.from({ length: 5000 }, (_, i) => (i < 50 ? 1024 * (i + 1) : 52000 + i));
+    const opens = ports.flatMap((port, i) => handshakeAndClose(port, 1000 + i * 1e-4).slice(0, 3));
+    r.feed(opens);
+    expect(r.tracker.open).toBe(5000);
+    expect(r.tracker.table.length).toBeGreaterThanOrEqual(5000);
+    // Data from each server side, then every close: each packet must land on its own connection.
+    r.feed(ports.map((port) => ({ from: 'server' as const, port, flags: PSH | ACK, seq: 9001, ack: 1000 + port + 1, len: port % 97, t: 1002 })));
+    r.feed(ports.flatMap((port) => handshakeAndClose(port, 1002).slice(3).map((s) => ({ ...s, seq: s.from === 'server' ? s.seq + (port % 97) : s.seq }))));
+    const rows = r.finish();
+    expect(rows).toHaveLength(5000);
+    expect(rows.map((c) => [c.client.port, c.server2client.bytes, c.server2client.packets, c.clientState])).toEqual(
+      ports.map((port) => [port, port % 97, 3, 'TIME-WAIT']),
+    );
+    expect(r.tracker.open).toBe(0);
+  });
+
   it('a closed connection replaced by a new SYN on its tuple is finished once, not again by the sweep', () => {
     const r = startReplay();
     r.feed(handshakeAndClose(50001, 1000));
