@@ -30,10 +30,13 @@ export interface RowWriter {
   /** The last TLS object written without alerts, and its bytes (connections of one agent repeat it). */
   lastTls: TlsReport | null;
   lastTlsBytes: Buffer;
+  /** The last row whose end (writeTail) was written, and those bytes. */
+  lastTail: ConnectionReport | null;
+  lastTailBytes: Buffer;
 }
 
 export function newRowWriter(buf: Buffer, at: number, end: number): RowWriter {
-  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false, lastTls: null, lastTlsBytes: Buffer.alloc(0) };
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false, lastTls: null, lastTlsBytes: Buffer.alloc(0), lastTail: null, lastTailBytes: Buffer.alloc(0) };
 }
 
 /** Constant text (keys and punctuation) as little-endian 32-bit words: one store per four bytes. */
@@ -398,9 +401,7 @@ function isSameStrings(a: string[] | null, b: string[] | null): boolean {
 function writeTls(w: RowWriter, t: TlsReport): void {
   const last = w.lastTls;
   if (t.alerts.length === 0 && last !== null && isSameTls(t, last)) {
-    const bytes = w.lastTlsBytes;
-    if (w.at + bytes.length > w.end) w.isFull = true;
-    else w.at += bytes.copy(w.buf, w.at);
+    copyBytes(w, w.lastTlsBytes);
     return;
   }
   const start = w.at;
@@ -484,6 +485,29 @@ export function writeRowJson(w: RowWriter, row: ConnectionReport): void {
   writeStringOrNull(w, c.initiator);
   raw(w, K.at);
   writeNumberOrNull(w, c.at);
+  writeTail(w, row);
+}
+
+/** Whether two rows without a process end with the same text (from the WebSocket closer on). */
+function isSameTail(a: ConnectionReport, b: ConnectionReport): boolean {
+  return (
+    a.close.wsInitiator === b.close.wsInitiator &&
+    a.close.wsCloseFrame === b.close.wsCloseFrame &&
+    a.clientState === b.clientState &&
+    a.zeek.connState === b.zeek.connState &&
+    a.zeek.history === b.zeek.history
+  );
+}
+
+/** The row's end, from the WebSocket closer on: like the TLS object, copied when it repeats the previous row's. */
+function writeTail(w: RowWriter, row: ConnectionReport): void {
+  const last = w.lastTail;
+  if (row.process === null && last !== null && isSameTail(row, last)) {
+    copyBytes(w, w.lastTailBytes);
+    return;
+  }
+  const start = w.at;
+  const c = row.close;
   raw(w, K.wsInitiator);
   writeStringOrNull(w, c.wsInitiator);
   raw(w, K.wsCloseFrame);
@@ -504,4 +528,14 @@ export function writeRowJson(w: RowWriter, row: ConnectionReport): void {
     writeByte(w, 125);
   }
   writeByte(w, 125);
+  if (row.process === null && !w.isFull) {
+    w.lastTail = row;
+    w.lastTailBytes = Buffer.from(w.buf.subarray(start, w.at));
+  }
+}
+
+/** Bytes copied as they are (a block written before). */
+function copyBytes(w: RowWriter, bytes: Buffer): void {
+  if (w.at + bytes.length > w.end) w.isFull = true;
+  else w.at += bytes.copy(w.buf, w.at);
 }
