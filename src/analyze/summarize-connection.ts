@@ -194,9 +194,6 @@ function versionNamesOf(versions: number[]): string[] {
   return names;
 }
 
-/** The alerts of the (many) connections without one: one shared, frozen empty list. */
-const NO_ALERTS = Object.freeze([]) as unknown as TlsReport['alerts'];
-
 function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking, snaplen: number | null): TlsReport {
   const tls = conn.tls;
   let sniStatus: TlsReport['sniStatus'] = 'not-seen';
@@ -208,7 +205,7 @@ function tlsReport(conn: Connection, c2s: RecordTracking, s2c: RecordTracking, s
     snaplen: sniStatus === 'cut' ? snaplen : null,
     alpnOffered: tls.alpnOffered,
     versionsOffered: tls.versionsOffered === null ? null : versionNames(tls.versionsOffered),
-    alerts: tls.alerts.length === 0 ? NO_ALERTS : tls.alerts.map((a) => ({
+    alerts: tls.alerts.length === 0 ? [] : tls.alerts.map((a) => ({
       from: a.from,
       level: a.level,
       description: a.description,
