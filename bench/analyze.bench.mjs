@@ -275,8 +275,12 @@ function main() {
   // ---------------------------------------------------------------- runner
   const devNull = fs.openSync('/dev/null', 'w');
   const rssFile = path.join(OUT_DIR, `.time-${process.pid}`);
-  /** Runs argv once; returns {wallS, rssMB, stdout?} or {error}. stdout: 'null' | 'pipe' | path. */
-  function run(argv, stdout = 'null') {
+  /**
+   * Runs argv once; returns {wallS, rssMB, stdout?} or {error}. stdout: 'null' | 'pipe' | path.
+   * okStatus: the exit codes that mean success (wscap exits 1 when its report has a fail
+   * anomaly, and the bench files have some: thousands of attempts in 5 minutes).
+   */
+  function run(argv, stdout = 'null', okStatus = [0]) {
     const outFd = stdout === 'null' ? devNull : stdout === 'pipe' ? 'pipe' : fs.openSync(stdout, 'w');
     const full = gnuTime ? [timeBin, ['-f', '%e %M %U %S', '-o', rssFile, ...argv]] : [argv[0], argv.slice(1)];
     const t0 = process.hrtime.bigint();
@@ -291,7 +295,7 @@ function main() {
       cpuS = f[2] + f[3];
       fs.rmSync(rssFile, { force: true });
     }
-    if (r.status !== 0) {
+    if (!okStatus.includes(r.status)) {
       const err = String(r.stderr ?? '')
         .trim()
         .split('\n')
@@ -303,8 +307,11 @@ function main() {
     return { wallS, rssMB, cpuS, stdout: stdout === 'pipe' ? String(r.stdout) : null };
   }
 
+  // wscap's exit codes: 0 no finding, 1 an anomaly at --fail-on's severity (README "Exit codes").
+  // Not `--fail-on never`: builds older than the diagnosis do not know the option.
+  const WSCAP_OK = [0, 1];
   const TOOLS = [
-    { id: 'wscap', label: 'wscap analyze --format json', argv: (f) => [process.execPath, opt.wscap, 'analyze', f.path, '--format', 'json'] },
+    { id: 'wscap', label: 'wscap analyze --format json', argv: (f) => [process.execPath, opt.wscap, 'analyze', f.path, '--format', 'json'], okStatus: WSCAP_OK },
     bins.tcptrace && { id: 'tcptrace', label: 'tcptrace -n -l -r', argv: (f) => [bins.tcptrace, '-n', '-l', '-r', f.path] },
     bins.tshark && {
       id: 'tshark',
@@ -332,7 +339,7 @@ function main() {
   };
   for (const f of files) {
     const jsonOut = path.join(OUT_DIR, `wscap-${prefix}-${f.id}.json`);
-    const r = run([process.execPath, opt.wscap, 'analyze', f.path, '--format', 'json'], jsonOut);
+    const r = run([process.execPath, opt.wscap, 'analyze', f.path, '--format', 'json'], jsonOut, WSCAP_OK);
     if (r.error) {
       check(false, `wscap analyze ${f.id} failed: ${r.error}`);
       continue;
@@ -365,7 +372,7 @@ function main() {
       for (const t of TOOLS) {
         const k = key(t, f);
         if (failures.has(k) || r > (t.maxRuns?.[f.id] ?? Infinity)) continue;
-        const s = run(t.argv(f), t.stdout ? t.stdout(f) : 'null');
+        const s = run(t.argv(f), t.stdout ? t.stdout(f) : 'null', t.okStatus);
         if (!s.error && t.id === 'pcap-parser') {
           const res = JSON.parse(s.stdout.trim().split('\n').pop());
           if (res.error) s.error = res.error;
