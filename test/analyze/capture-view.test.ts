@@ -103,8 +103,8 @@ describe('attempts and storms', () => {
     const b2 = conn(10.6, null);
     const c = conn(20, null); // nothing left to replace: a new connection
     const facts = [a, b, other, a2, b2, c];
-    const { names } = nameHosts(facts, new Map());
-    const pairs = findReconnects(facts, names);
+    const { hostOf } = nameHosts(facts, new Map());
+    const pairs = findReconnects(facts, hostOf);
     expect(pairs.map((p) => [p.closed.index, p.opened.index, p.delayS])).toEqual([
       [1, 4, 0.5],
       [2, 5, 0.3],
@@ -128,7 +128,8 @@ describe('host names', () => {
       conn(2, null, { sni: 'fstream.binance.com', serverIp: '192.0.2.20' }),
       conn(3, null, { sni: null, sniStatus: 'not-seen', serverIp: '192.0.2.30', serverPort: 8443 }), // its address
     ];
-    const { names, hosts } = nameHosts(facts, new Map([['192.0.2.10', ['fstream.binance.com', 'edge.example']]]));
+    const { names, hostOf, hosts } = nameHosts(facts, new Map([['192.0.2.10', ['fstream.binance.com', 'edge.example']]]));
+    expect([...hostOf]).toEqual([0, 0, 0, 1]);
     expect(names).toEqual(['fstream.binance.com', 'fstream.binance.com', 'fstream.binance.com', '192.0.2.30:8443']);
     expect(hosts).toEqual([
       { name: 'fstream.binance.com', source: 'sni', addresses: ['192.0.2.10', '192.0.2.20'], connections: 3 },

@@ -6,7 +6,7 @@
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
 import { addressText } from '../../report/address-text.js';
 import type { ConnectionFacts } from './facts.js';
-import { orderOf, sortedNumbers } from './ordered.js';
+import { newNumberColumn, orderOf, pushNumber, sortedNumbers, type NumberColumn } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
 const MAX_SERIES_POINTS = 1000;
@@ -16,6 +16,8 @@ const SOURCE_RANK: Record<HostReport['source'], number> = { sni: 0, dns: 1, addr
 export interface HostNaming {
   /** Each connection's host name, in the order of the facts given. */
   names: string[];
+  /** Each connection's host as a number (0, 1, ... in order of first sight), in the same order. */
+  hostOf: Int32Array;
   hosts: HostReport[];
 }
 
@@ -43,8 +45,11 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
     if (f.sni !== null && !sniAt.has(lastAt)) sniAt.set(lastAt, f.sni);
   }
   const names = new Array<string>(n);
+  const hostOf = new Int32Array(n);
   const byName = new Map<string, HostReport>();
+  const numberOf = new Map<HostReport, number>();
   let host: HostReport | undefined;
+  let hostNumber = -1;
   for (let i = 0; i < n; i++) {
     const f = facts[i];
     const at = addresses[i];
@@ -70,8 +75,11 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
       if (host === undefined) {
         host = { name, source, addresses: [], connections: 0 };
         byName.set(name, host);
+        numberOf.set(host, byName.size - 1);
       }
+      hostNumber = numberOf.get(host) as number;
     }
+    hostOf[i] = hostNumber;
     // The host's source is the best any of its connections had: sni, then dns, then address.
     if (SOURCE_RANK[source] < SOURCE_RANK[host.source]) host.source = source;
     host.connections++;
@@ -79,7 +87,7 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
     if (known.length < 100 && known[known.length - 1] !== at && !known.includes(at)) known.push(at);
   }
   const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || a.name.localeCompare(b.name));
-  return { names, hosts };
+  return { names, hostOf, hosts };
 }
 
 /** When a connection stops counting as open: its first FIN/RST, else the capture's end if still ESTAB, else its last packet. */
@@ -94,35 +102,22 @@ export function openUntil(f: ConnectionFacts, captureEnd: number): number {
  * in typed columns that double as they fill: tens of thousands of numbers, no objects.
  */
 export interface OpenTimes {
-  openAt: Float64Array;
-  opens: number;
-  closeAt: Float64Array;
-  closes: number;
+  openAt: NumberColumn;
+  closeAt: NumberColumn;
   /** Connections still established when the capture ended (they never stop counting). */
   atEnd: number;
 }
 
 export function newOpenTimes(): OpenTimes {
-  return { openAt: new Float64Array(1024), opens: 0, closeAt: new Float64Array(1024), closes: 0, atEnd: 0 };
-}
-
-function grown(column: Float64Array): Float64Array {
-  const bigger = new Float64Array(column.length * 2);
-  bigger.set(column);
-  return bigger;
+  return { openAt: newNumberColumn(), closeAt: newNumberColumn(), atEnd: 0 };
 }
 
 export function addOpenTimes(o: OpenTimes, f: ConnectionFacts): void {
   if (!f.isEstablished) return;
-  if (o.opens === o.openAt.length) o.openAt = grown(o.openAt);
-  o.openAt[o.opens++] = f.start;
-  if (f.closeAt === null && f.clientState === 'ESTAB') {
-    o.atEnd++;
-    return;
-  }
-  if (o.closes === o.closeAt.length) o.closeAt = grown(o.closeAt);
+  pushNumber(o.openAt, f.start);
+  if (f.closeAt === null && f.clientState === 'ESTAB') o.atEnd++;
   // openUntil() of a connection that is not open at the end: it does not depend on the end.
-  o.closeAt[o.closes++] = f.closeAt ?? f.end;
+  else pushNumber(o.closeAt, f.closeAt ?? f.end);
 }
 
 /** Connections open over time, from the facts of every connection. */
@@ -137,11 +132,11 @@ export function concurrency(facts: ConnectionFacts[]): ConcurrencyReport {
  * thousands of [time, count] pairs that live to the end cost more to allocate than to compute.
  */
 export function concurrencyOf(o: OpenTimes): ConcurrencyReport {
-  const opens = o.opens;
-  const closes = o.closes;
+  const opens = o.openAt.length;
+  const closes = o.closeAt.length;
   const atEnd = o.atEnd;
-  const openAt = o.openAt.subarray(0, opens).sort();
-  const closeAt = o.closeAt.subarray(0, closes).sort();
+  const openAt = o.openAt.values.subarray(0, opens).sort();
+  const closeAt = o.closeAt.values.subarray(0, closes).sort();
   const changeAt = new Float64Array(opens + closes);
   const openThen = new Int32Array(opens + closes);
   let changes = 0;
@@ -217,22 +212,19 @@ export interface Reconnect {
 
 /**
  * Pairs each new connection attempt with the earliest unpaired close of a connection to the same
- * host before it: the agent replacing a connection it lost. `names` are the facts' host names
- * (nameHosts). Pairs come in the order of the attempts' start times.
+ * host before it: the agent replacing a connection it lost. `hostOf` are the facts' host
+ * numbers (nameHosts). Pairs come in the order of the attempts' start times.
  *
  * One pass over all hosts at once: closes sorted by time are moved into their host's queue as the
  * attempts (sorted by start) pass them, and each attempt takes the head of its host's queue.
  */
-export function findReconnects(facts: ConnectionFacts[], names: string[]): Reconnect[] {
+export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array): Reconnect[] {
   const n = facts.length;
-  const hostIds = new Map<string, number>();
-  const hostOf = new Int32Array(n);
+  let hostCount = 0;
   let closeCount = 0;
   let openCount = 0;
   for (let i = 0; i < n; i++) {
-    let id = hostIds.get(names[i]);
-    if (id === undefined) hostIds.set(names[i], (id = hostIds.size));
-    hostOf[i] = id;
+    if (hostOf[i] >= hostCount) hostCount = hostOf[i] + 1;
     const f = facts[i];
     if (f.closeAt !== null && f.isEstablished) closeCount++;
     if (f.isAttempt) openCount++;
@@ -259,7 +251,7 @@ export function findReconnects(facts: ConnectionFacts[], names: string[]): Recon
   // Per host: a queue of closes waiting for their replacement (fact positions), and its head.
   const waiting: number[][] = [];
   const heads: number[] = [];
-  for (let h = 0; h < hostIds.size; h++) {
+  for (let h = 0; h < hostCount; h++) {
     waiting.push([]);
     heads.push(0);
   }
@@ -292,7 +284,7 @@ export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
 }
 
 /** The busiest window of `windowS` seconds: how many attempts started in it, and its first one. */
-export function busiestWindow(times: number[], windowS: number): { count: number; from: number; firstIndex: number } {
+export function busiestWindow(times: ArrayLike<number>, windowS: number): { count: number; from: number; firstIndex: number } {
   const sorted = sortedNumbers(times);
   let count = 0;
   let from = 0;
@@ -309,9 +301,8 @@ export function busiestWindow(times: number[], windowS: number): { count: number
   return { count, from, firstIndex };
 }
 
-export function attemptReport(attempts: ConnectionFacts[], windowS: number, budget: number): AttemptReport {
-  const starts = new Array<number>(attempts.length);
-  for (let i = 0; i < attempts.length; i++) starts[i] = attempts[i].start;
+/** The busiest window of connection attempts (`starts`: when each attempt's SYN came). */
+export function attemptReport(starts: ArrayLike<number>, windowS: number, budget: number): AttemptReport {
   const w = busiestWindow(starts, windowS);
   return { max: w.count, at: w.count === 0 ? null : w.from, windowS, budget };
 }

@@ -6,6 +6,7 @@ import type { AnomalyReport, Severity, SummaryReport, Verdict } from '../../repo
 import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
 import { addOpenTimes, attemptReport, concurrencyOf, findReconnects, nameHosts, newOpenTimes, reconnectReport, type OpenTimes } from './capture-view.js';
+import { newNumberColumn, pushNumber, type NumberColumn } from './ordered.js';
 import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
@@ -70,6 +71,8 @@ export interface Diagnosis {
   candidates: RuleCandidates;
   /** When connections opened and closed, for the concurrency series. */
   openTimes: OpenTimes;
+  /** When each connection attempt's SYN came, for the busiest window of attempts. */
+  attemptStarts: NumberColumn;
 }
 
 /** What the rest of the capture says, known only at its end. */
@@ -85,7 +88,7 @@ export interface CaptureFacts {
 export type DiagnosisSummary = Pick<SummaryReport, 'verdict' | 'hosts' | 'concurrency' | 'expected' | 'symbolsEstimate' | 'reconnects' | 'attempts'>;
 
 export function newDiagnosis(options: Partial<DiagnosisOptions> = {}): Diagnosis {
-  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates(), openTimes: newOpenTimes() };
+  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates(), openTimes: newOpenTimes(), attemptStarts: newNumberColumn() };
 }
 
 /** Keeps what the diagnosis needs of a finished connection's row. */
@@ -102,6 +105,7 @@ export function observeFacts(d: Diagnosis, f: ConnectionFacts): void {
   d.factCount++;
   addCandidate(d.candidates, f, d.options);
   addOpenTimes(d.openTimes, f);
+  if (f.isAttempt) pushNumber(d.attemptStarts, f.start);
 }
 
 const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
@@ -109,10 +113,10 @@ const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
 export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary: DiagnosisSummary; anomalies: AnomalyReport[] } {
   const o = d.options;
   const facts = (d.factCount === d.facts.length ? d.facts : d.facts.filter((f) => f !== null)) as ConnectionFacts[];
-  const { names, hosts } = nameHosts(facts, capture.dnsNames);
+  const { hostOf, hosts } = nameHosts(facts, capture.dnsNames);
   const open = concurrencyOf(d.openTimes);
-  const reconnects = findReconnects(facts, names);
-  const attempts = attemptReport(d.candidates.attempts, o.attemptWindowS, o.attemptBudget);
+  const reconnects = findReconnects(facts, hostOf);
+  const attempts = attemptReport(d.attemptStarts.values.subarray(0, d.attemptStarts.length), o.attemptWindowS, o.attemptBudget);
   const expected =
     o.symbols !== null
       ? { connections: o.symbols * o.perSymbol, symbols: o.symbols, perSymbol: o.perSymbol }

@@ -60,9 +60,26 @@ export function sortedByKey<T>(items: T[], keyOf: (item: T) => number): T[] {
   return out;
 }
 
-/** Numbers ascending, as a Float64Array (native sort). */
-export function sortedNumbers(values: readonly number[]): Float64Array {
-  const sorted = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) sorted[i] = values[i];
-  return sorted.sort();
+/** Numbers ascending, as a new Float64Array (native copy and sort: no loop that runs cold). */
+export function sortedNumbers(values: ArrayLike<number>): Float64Array {
+  return new Float64Array(values).sort();
+}
+
+/** A column of numbers that grows by doubling; `values.subarray(0, length)` are the numbers. */
+export interface NumberColumn {
+  values: Float64Array;
+  length: number;
+}
+
+export function newNumberColumn(): NumberColumn {
+  return { values: new Float64Array(1024), length: 0 };
+}
+
+export function pushNumber(c: NumberColumn, x: number): void {
+  if (c.length === c.values.length) {
+    const bigger = new Float64Array(c.values.length * 2);
+    bigger.set(c.values);
+    c.values = bigger;
+  }
+  c.values[c.length++] = x;
 }
