@@ -55,11 +55,11 @@ export interface Tracker {
   /** Connections that have closed, oldest first: the sweep looks at these only. */
   closed: TrackedConnection[];
   /**
-   * Finished connections whose tracking state (endpoints, flows, TLS, records) the next new
-   * connections reuse: it stays in the old generation instead of being allocated per connection
-   * and copied by every young-generation GC while it lives (~2 KB per connection).
+   * Finished connections whose objects and tracking state (endpoints, flows, TLS, records) the
+   * next new connections reuse: they stay in the old generation instead of being allocated per
+   * connection and copied by every young-generation GC while they live (~2.6 KB per connection).
    */
-  spare: Connection[];
+  spare: TrackedConnection[];
   reuseState: boolean;
   /** Protocol oddities over the whole capture (warnings). */
   oddities: Oddities;
@@ -148,34 +148,32 @@ function isDestinationServer(p: DecodedPacket, serverPort: number): boolean {
   return true;
 }
 
-function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedConnection {
-  const t = p.time;
-  const serverIsDst = isDestinationServer(p, tr.options.serverPort);
-  const clientFirst = serverIsDst ? 0 : 4;
-  const serverFirst = serverIsDst ? 4 : 0;
-  const spare = tr.spare.pop();
-  const conn: TrackedConnection = {
-    index: ++tr.created,
-    hash,
+/**
+ * A connection object with fresh tracking state; startConnection() gives it its identity. Times
+ * start as -0 (equal to 0, but a double: see newEndpoint).
+ */
+function newTrackedConnection(tr: Tracker): TrackedConnection {
+  return {
+    index: 0,
+    hash: 0,
     oddities: tr.oddities,
-    ipVersion: p.ipVersion,
-    clientIp: formatAddress(p.addresses, clientFirst, p.ipVersion),
-    clientPort: serverIsDst ? p.srcPort : p.dstPort,
-    serverIp: formatAddress(p.addresses, serverFirst, p.ipVersion),
-    serverPort: serverIsDst ? p.dstPort : p.srcPort,
-    c0: p.addresses[clientFirst],
-    c1: p.addresses[clientFirst + 1],
-    c2: p.addresses[clientFirst + 2],
-    c3: p.addresses[clientFirst + 3],
-    s0: p.addresses[serverFirst],
-    s1: p.addresses[serverFirst + 1],
-    s2: p.addresses[serverFirst + 2],
-    s3: p.addresses[serverFirst + 3],
-    client: spare ? resetEndpoint(spare.client) : newEndpoint(),
-    server: spare ? resetEndpoint(spare.server) : newEndpoint(),
-    firstTime: t,
-    lastTime: t,
-    // Times start as -0 (equal to 0, but a double: see newEndpoint).
+    ipVersion: 4,
+    clientIp: '',
+    clientPort: 0,
+    serverIp: '',
+    serverPort: 0,
+    c0: 0,
+    c1: 0,
+    c2: 0,
+    c3: 0,
+    s0: 0,
+    s1: 0,
+    s2: 0,
+    s3: 0,
+    client: newEndpoint(),
+    server: newEndpoint(),
+    firstTime: -0,
+    lastTime: -0,
     synTime: -0,
     synAckTime: -0,
     handshakeAckTime: -0,
@@ -183,18 +181,71 @@ function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedC
     firstCloseTime: -0,
     firstFinSide: 0,
     isFinExchangeBeforeRst: false,
-    // Zeek marks a connection whose first packet came from the responder with '^' (roles flipped).
-    history: serverIsDst ? '' : '^',
-    clientFlow: spare ? resetTcpFlowAnalysis(spare.clientFlow) : newTcpFlowAnalysis(),
-    serverFlow: spare ? resetTcpFlowAnalysis(spare.serverFlow) : newTcpFlowAnalysis(),
-    clientTls: spare ? resetTlsStream(spare.clientTls) : newTlsStream(),
-    serverTls: spare ? resetTlsStream(spare.serverTls) : newTlsStream(),
-    tls: spare ? resetTlsFacts(spare.tls) : newTlsFacts(),
-    records: spare ? resetRecordActivity(spare.records, tr.recordOptions) : newRecordActivity(tr.recordOptions),
+    history: '',
+    clientFlow: newTcpFlowAnalysis(),
+    serverFlow: newTcpFlowAnalysis(),
+    clientTls: newTlsStream(),
+    serverTls: newTlsStream(),
+    tls: newTlsFacts(),
+    records: newRecordActivity(tr.recordOptions),
     nextInBucket: null,
     isQueuedClosed: false,
     isFinished: false,
   };
+}
+
+/**
+ * A connection for the packet's 4-tuple: a finished one's object and tracking state made as good
+ * as new (it stays in the old generation instead of being allocated per connection and copied
+ * by every young-generation GC while it lives), or a new one.
+ */
+function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedConnection {
+  const spare = tr.spare.pop();
+  const conn = spare ?? newTrackedConnection(tr);
+  if (spare !== undefined) {
+    resetEndpoint(conn.client);
+    resetEndpoint(conn.server);
+    resetTcpFlowAnalysis(conn.clientFlow);
+    resetTcpFlowAnalysis(conn.serverFlow);
+    resetTlsStream(conn.clientTls);
+    resetTlsStream(conn.serverTls);
+    resetTlsFacts(conn.tls);
+    resetRecordActivity(conn.records, tr.recordOptions);
+  }
+  const t = p.time;
+  const a = p.addresses;
+  const serverIsDst = isDestinationServer(p, tr.options.serverPort);
+  const clientFirst = serverIsDst ? 0 : 4;
+  const serverFirst = serverIsDst ? 4 : 0;
+  conn.index = ++tr.created;
+  conn.hash = hash;
+  conn.ipVersion = p.ipVersion;
+  conn.clientIp = formatAddress(a, clientFirst, p.ipVersion);
+  conn.clientPort = serverIsDst ? p.srcPort : p.dstPort;
+  conn.serverIp = formatAddress(a, serverFirst, p.ipVersion);
+  conn.serverPort = serverIsDst ? p.dstPort : p.srcPort;
+  conn.c0 = a[clientFirst];
+  conn.c1 = a[clientFirst + 1];
+  conn.c2 = a[clientFirst + 2];
+  conn.c3 = a[clientFirst + 3];
+  conn.s0 = a[serverFirst];
+  conn.s1 = a[serverFirst + 1];
+  conn.s2 = a[serverFirst + 2];
+  conn.s3 = a[serverFirst + 3];
+  conn.firstTime = t;
+  conn.lastTime = t;
+  conn.synTime = -0;
+  conn.synAckTime = -0;
+  conn.handshakeAckTime = -0;
+  conn.firstCloser = 0;
+  conn.firstCloseTime = -0;
+  conn.firstFinSide = 0;
+  conn.isFinExchangeBeforeRst = false;
+  // Zeek marks a connection whose first packet came from the responder with '^' (roles flipped).
+  conn.history = serverIsDst ? '' : '^';
+  conn.nextInBucket = null;
+  conn.isQueuedClosed = false;
+  conn.isFinished = false;
   tr.open++;
   return conn;
 }
@@ -215,7 +266,7 @@ export function trackPacket(tr: Tracker, p: DecodedPacket): void {
     fresh.nextInBucket = conn.nextInBucket;
     if (prev === null) tr.table[hash & tr.mask] = fresh;
     else prev.nextInBucket = fresh;
-    finish(tr, conn);
+    finish(tr, conn, conn.isQueuedClosed);
     conn = fresh;
     direction = matchDirection(conn, p);
   } else if (conn === null) {
@@ -308,12 +359,16 @@ function isSynRetransmission(conn: Connection, p: DecodedPacket, direction: numb
   return conn.synTime !== 0 && direction === FROM_CLIENT && p.seq === conn.client.startSeq;
 }
 
-function finish(tr: Tracker, conn: TrackedConnection): void {
+/**
+ * Hands the connection to onDone. `isStillQueued`: it stays in the queue of closed connections
+ * (marked finished, for the sweep to drop), so its object must not be reused yet.
+ */
+function finish(tr: Tracker, conn: TrackedConnection, isStillQueued = false): void {
   conn.isFinished = true;
   tr.open--;
   tr.onDone(conn);
-  // onDone has made the report row: the tracking state is free for the next connection.
-  if (tr.reuseState && tr.spare.length < MAX_SPARE) tr.spare.push(conn);
+  // onDone has made the report row: the object and its tracking state are free for the next connection.
+  if (tr.reuseState && !isStillQueued && tr.spare.length < MAX_SPARE) tr.spare.push(conn);
 }
 
 /** Calls fn for every connection in the table (open, or closed and lingering). */

@@ -77,6 +77,29 @@ describe('tracker table', () => {
     expect(r.finish().map((c) => c.id)).toEqual(['C1', 'C2']);
   });
 
+  it('a connection finished while still in the closed queue is not reused for a new one until the sweep has dropped it', () => {
+    const r = startReplay();
+    r.feed(handshakeAndClose(50001, 1000)); // C1 closes: queued for the sweep
+    // C2 takes C1's tuple at once (another ISN): C1 is finished while still queued.
+    r.feed(handshakeAndClose(50001, 1001.5).slice(0, 3).map((s) => ({ ...s, seq: s.seq + 5000 })));
+    // C3 opens right after and stays open, idle (a WebSocket between pings) far past the linger time.
+    r.feed([
+      { from: 'client', port: 50003, flags: SYN, seq: 1, ack: 0, t: 1001.6 },
+      { from: 'server', port: 50003, flags: SYN | ACK, seq: 7, ack: 2, t: 1001.601 },
+      { from: 'client', port: 50003, flags: ACK, seq: 2, ack: 8, t: 1001.602 },
+    ]);
+    r.feed([{ from: 'client', port: 50002, flags: SYN, seq: 1, ack: 0, t: 1030 }]);
+    // C3 is still open: only C1 was reported, and C3's next packet is C3's.
+    expect(r.rows.map((c) => c.id)).toEqual(['C1']);
+    r.feed([{ from: 'server', port: 50003, flags: PSH | ACK, seq: 8, ack: 2, len: 10, t: 1031 }]);
+    expect(r.finish().map((c) => [c.id, c.client.port, c.server2client.bytes])).toEqual([
+      ['C1', 50001, 0],
+      ['C2', 50001, 0],
+      ['C3', 50003, 10],
+      ['C4', 50002, 0],
+    ]);
+  });
+
   it('holds thousands of connections open at once (the bucket array grows), each found again by its packets', () => {
     const r = startReplay(120);
     // 5,000 connections, all open before any closes; ports 1,024 apart in part, so that without
