@@ -51,8 +51,16 @@ export function isSupportedLinkType(linkType: number): boolean {
 
 const link: LinkResult = { networkOffset: 0 };
 
+/** The last link type looked up and its decoder: a capture's packets nearly all share one. */
+let lastLinkType = -1;
+let lastLinkDecoder: LinkDecoder | undefined;
+
 export function decodePacket(packet: PacketRecord, out: DecodedPacket): DecodeStatus {
-  const decodeLink = linkDecoders.get(packet.linkType);
+  if (packet.linkType !== lastLinkType) {
+    lastLinkType = packet.linkType;
+    lastLinkDecoder = linkDecoders.get(lastLinkType);
+  }
+  const decodeLink = lastLinkDecoder;
   if (decodeLink === undefined) {
     out.status = UNKNOWN_LINK;
     return UNKNOWN_LINK;
