@@ -66,7 +66,8 @@ export function decodePacket(packet: PacketRecord, out: DecodedPacket): DecodeSt
     return UNKNOWN_LINK;
   }
   const buf = packet.data;
-  out.buffer = buf;
+  // Stored only when it changes (once per file chunk): a pointer store costs a GC write barrier.
+  if (out.buffer !== buf) out.buffer = buf;
   out.time = packet.time;
   const start = packet.offset;
   const end = start + packet.capturedLength;

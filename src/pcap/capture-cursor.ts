@@ -279,7 +279,7 @@ export function nextPacket(c: CaptureCursor): StepResult {
       c.pos += result;
       if (c.hasPacket) {
         c.record.fileOffset = c.base + recordStart;
-        c.record.data = c.buf;
+        if (c.record.data !== c.buf) c.record.data = c.buf; // a pointer store costs a write barrier
         c.packets++;
         return PACKET;
       }
