@@ -149,7 +149,7 @@ function isDestinationServer(p: DecodedPacket, serverPort: number): boolean {
 }
 
 /**
- * A connection object with fresh tracking state; startConnection() gives it its identity. Times
+ * A connection object with fresh tracking state; createConnection() gives it its identity. Times
  * start as -0 (equal to 0, but a double: see newEndpoint).
  */
 function newTrackedConnection(tr: Tracker): TrackedConnection {
