@@ -27,16 +27,19 @@ export interface RowWriter {
   at: number;
   end: number;
   isFull: boolean;
-  /** The last TLS object written without alerts, and its bytes (connections of one agent repeat it). */
-  lastTls: TlsReport | null;
-  lastTlsBytes: Buffer;
-  /** The last row whose end (writeTail) was written, and those bytes. */
-  lastTail: ConnectionReport | null;
-  lastTailBytes: Buffer;
+  /** The TLS object (without alerts) and the row end last written: connections of one agent repeat them. */
+  tls: RepeatedBlock<TlsReport>;
+  tail: RepeatedBlock<ConnectionReport>;
+}
+
+/** A part of a row whose text often repeats the previous row's: what it was written from, and the bytes. */
+interface RepeatedBlock<T> {
+  source: T | null;
+  bytes: Buffer;
 }
 
 export function newRowWriter(buf: Buffer, at: number, end: number): RowWriter {
-  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false, lastTls: null, lastTlsBytes: Buffer.alloc(0), lastTail: null, lastTailBytes: Buffer.alloc(0) };
+  return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.length), at, end, isFull: false, tls: { source: null, bytes: Buffer.alloc(0) }, tail: { source: null, bytes: Buffer.alloc(0) } };
 }
 
 /** Constant text (keys and punctuation) as little-endian 32-bit words: one store per four bytes. */
@@ -397,18 +400,27 @@ function isSameStrings(a: string[] | null, b: string[] | null): boolean {
   return true;
 }
 
-/** The TLS object: the same text as the previous row's is copied (one copy instead of a dozen writes). */
-function writeTls(w: RowWriter, t: TlsReport): void {
-  const last = w.lastTls;
-  if (t.alerts.length === 0 && last !== null && isSameTls(t, last)) {
-    copyBytes(w, w.lastTlsBytes);
+/**
+ * Writes a block with `write`, or, when it can repeat (`canRepeat`) and is the same as the one
+ * written last (`isSame`), copies that one's bytes: one copy instead of a dozen writes.
+ */
+function writeRepeatable<T>(
+  w: RowWriter,
+  block: RepeatedBlock<T>,
+  value: T,
+  canRepeat: boolean,
+  isSame: (a: T, b: T) => boolean,
+  write: (w: RowWriter, value: T) => void,
+): void {
+  if (canRepeat && block.source !== null && isSame(value, block.source)) {
+    copyBytes(w, block.bytes);
     return;
   }
   const start = w.at;
-  writeTlsFields(w, t);
-  if (t.alerts.length === 0 && !w.isFull) {
-    w.lastTls = t;
-    w.lastTlsBytes = Buffer.from(w.buf.subarray(start, w.at));
+  write(w, value);
+  if (canRepeat && !w.isFull) {
+    block.source = value;
+    block.bytes = Buffer.from(w.buf.subarray(start, w.at));
   }
 }
 
@@ -477,7 +489,7 @@ export function writeRowJson(w: RowWriter, row: ConnectionReport): void {
   raw(w, K.maxDataSilenceAt);
   writeNumberOrNull(w, s.maxDataSilenceAt);
   writeByte(w, 125);
-  writeTls(w, row.tls);
+  writeRepeatable(w, w.tls, row.tls, row.tls.alerts.length === 0, isSameTls, writeTlsFields);
   const c = row.close;
   raw(w, K.closeKind);
   writeString(w, c.kind);
@@ -485,7 +497,7 @@ export function writeRowJson(w: RowWriter, row: ConnectionReport): void {
   writeStringOrNull(w, c.initiator);
   raw(w, K.at);
   writeNumberOrNull(w, c.at);
-  writeTail(w, row);
+  writeRepeatable(w, w.tail, row, row.process === null, isSameTail, writeTail);
 }
 
 /** Whether two rows without a process end with the same text (from the WebSocket closer on). */
@@ -499,14 +511,8 @@ function isSameTail(a: ConnectionReport, b: ConnectionReport): boolean {
   );
 }
 
-/** The row's end, from the WebSocket closer on: like the TLS object, copied when it repeats the previous row's. */
+/** The row's end, from the WebSocket closer on. */
 function writeTail(w: RowWriter, row: ConnectionReport): void {
-  const last = w.lastTail;
-  if (row.process === null && last !== null && isSameTail(row, last)) {
-    copyBytes(w, w.lastTailBytes);
-    return;
-  }
-  const start = w.at;
   const c = row.close;
   raw(w, K.wsInitiator);
   writeStringOrNull(w, c.wsInitiator);
@@ -528,10 +534,6 @@ function writeTail(w: RowWriter, row: ConnectionReport): void {
     writeByte(w, 125);
   }
   writeByte(w, 125);
-  if (row.process === null && !w.isFull) {
-    w.lastTail = row;
-    w.lastTailBytes = Buffer.from(w.buf.subarray(start, w.at));
-  }
 }
 
 /** Bytes copied as they are (a block written before). */
