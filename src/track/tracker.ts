@@ -373,6 +373,10 @@ function finish(tr: Tracker, conn: TrackedConnection, isStillQueued = false): vo
 
 /** Calls fn for every connection in the table (open, or closed and lingering). */
 export function forEachConnection(tr: Tracker, fn: (conn: Connection) => void): void {
+  forEachTracked(tr, fn);
+}
+
+function forEachTracked(tr: Tracker, fn: (conn: TrackedConnection) => void): void {
   for (const head of tr.table) {
     for (let c: TrackedConnection | null = head; c !== null; c = c.nextInBucket) fn(c);
   }
@@ -381,9 +385,7 @@ export function forEachConnection(tr: Tracker, fn: (conn: Connection) => void): 
 /** Hands every connection still in the table to onDone (end of capture), in creation order. */
 export function finishTracker(tr: Tracker): void {
   const left: TrackedConnection[] = [];
-  for (const conn of tr.table) {
-    for (let c: TrackedConnection | null = conn; c !== null; c = c.nextInBucket) left.push(c);
-  }
+  forEachTracked(tr, (c) => left.push(c));
   left.sort((a, b) => a.index - b.index);
   tr.table.fill(null);
   tr.closed.length = 0;
