@@ -1,10 +1,11 @@
 /**
- * \summary: ordering connections' facts by a number, without a comparator call per step.
+ * \summary: connections' facts and times in numeric order, without a comparator call per step.
  *
  * The diagnosis runs once, over every connection: `Array.prototype.sort` with a comparator calls
  * back into JavaScript for each comparison, and on the bench's 22,582 connections those sorts and
  * the small arrays they sorted cost more than the rest of the diagnosis. Keys go into a
  * Float64Array and a plain merge sort orders their positions (one loop, optimised quickly).
+ * Numbers gathered per row (open, close and attempt times) are kept in growable typed columns.
  */
 
 /**
