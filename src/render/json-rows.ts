@@ -177,8 +177,9 @@ const WINDOW_BEHIND = WINDOW_BYTES >> 3;
  * The stored rows in id order, as chunks of about 1 MiB, framed as the spill says (JSON: each row
  * followed by ",\n" except the last, which ends with "\n"). Connections finish nearly in id
  * order, so the store is read in 4 MiB windows that move forward, and each row is copied from
- * the window; a row outside it (a long-lived connection's, stored much later) is read on its own.
- * One read per window and one chunk per MiB, rather than a read and a chunk per run of rows.
+ * the window, together with the rows that follow it there; a row outside it (a long-lived
+ * connection's, stored much later) is read on its own. One read per window, a copy per run of
+ * rows, and one chunk per MiB.
  */
 export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
   flushPending(spill);
@@ -189,9 +190,12 @@ export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
   let out = Buffer.allocUnsafe(BUFFER_BYTES);
   let used = 0;
   let rowsLeft = spill.count;
-  for (let index = 1; index <= spill.maxIndex; index++) {
+  for (let index = 1; index <= spill.maxIndex; ) {
     const length = spill.lengths[index];
-    if (length === 0) continue;
+    if (length === 0) {
+      index++;
+      continue;
+    }
     const position = spill.offsets[index];
     if (used + length > out.length) {
       if (used > 0) yield out.subarray(0, used);
@@ -206,13 +210,33 @@ export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
         readStored(spill, window, windowEnd - windowStart, windowStart);
       }
     }
-    if (position >= windowStart && position + length <= windowEnd) window.copy(out, used, position - windowStart, position - windowStart + length);
-    else readStored(spill, out.subarray(used), length, position);
-    used += length;
-    if (--rowsLeft === 0) {
+    if (position >= windowStart && position + length <= windowEnd) {
+      // This row and the rows after it that follow it in the store too, in one copy (a copy
+      // per row cost more in the call than in the bytes).
+      let end = position + length;
+      let rows = 1;
+      index++;
+      for (; index <= spill.maxIndex; index++) {
+        const next = spill.lengths[index];
+        if (next === 0) continue;
+        if (spill.offsets[index] !== end || end + next > windowEnd || used + end + next - position > out.length) break;
+        end += next;
+        rows++;
+      }
+      window.copy(out, used, position - windowStart, end - windowStart);
+      used += end - position;
+      rowsLeft -= rows;
+    } else {
+      readStored(spill, out.subarray(used), length, position);
+      used += length;
+      rowsLeft--;
+      index++;
+    }
+    if (rowsLeft === 0) {
       // The last row: its separator becomes the closing one (never longer).
       used -= frame.after.length;
       used += frame.last.copy(out, used);
+      break;
     }
   }
   if (used > 0) yield out.subarray(0, used);
