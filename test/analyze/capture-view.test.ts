@@ -138,6 +138,18 @@ describe('host names', () => {
     const dnsOnly = nameHosts(facts.slice(0, 1), new Map([['192.0.2.10', ['fstream.binance.com']]]));
     expect(dnsOnly.hosts[0].source).toBe('dns');
   });
+
+  it('hosts with as many connections are in code-unit order, whatever the locale (uppercase before lowercase)', () => {
+    next = 1;
+    const facts = [
+      conn(0, null, { sni: 'alpha.example', serverIp: '192.0.2.1' }),
+      conn(1, null, { sni: 'Zeta.example', serverIp: '192.0.2.2' }),
+      conn(2, null, { sni: 'beta.example', serverIp: '192.0.2.3' }),
+      conn(3, null, { sni: 'beta.example', serverIp: '192.0.2.3' }),
+    ];
+    // localeCompare would put alpha before Zeta.
+    expect(nameHosts(facts, new Map()).hosts.map((h) => h.name)).toEqual(['beta.example', 'Zeta.example', 'alpha.example']);
+  });
 });
 
 describe('concurrency', () => {

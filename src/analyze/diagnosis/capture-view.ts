@@ -6,7 +6,7 @@
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
 import { addressText } from '../../report/address-text.js';
 import type { ConnectionFacts } from './facts.js';
-import { newNumberColumn, orderOf, pushNumber, sortedNumbers, type NumberColumn } from './ordered.js';
+import { compareText, newNumberColumn, orderOf, pushNumber, sortedNumbers, type NumberColumn } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
 const MAX_SERIES_POINTS = 1000;
@@ -86,7 +86,7 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
     const known = host.addresses;
     if (known.length < 100 && known[known.length - 1] !== at && !known.includes(at)) known.push(at);
   }
-  const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || a.name.localeCompare(b.name));
+  const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || compareText(a.name, b.name));
   return { names, hostOf, hosts };
 }
 

@@ -6,7 +6,7 @@ import type { AnomalyReport, Severity, SummaryReport, Verdict } from '../../repo
 import type { ConnectionReport } from '../../report/model.js';
 import { factsOf, type ConnectionFacts } from './facts.js';
 import { addOpenTimes, attemptReport, concurrencyOf, findReconnects, nameHosts, newOpenTimes, reconnectReport, type OpenTimes } from './capture-view.js';
-import { newNumberColumn, pushNumber, type NumberColumn } from './ordered.js';
+import { compareText, newNumberColumn, pushNumber, type NumberColumn } from './ordered.js';
 import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
@@ -125,7 +125,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
         : null;
   const symbolsEstimate = { established: open.atEnd, perSymbol: o.perSymbol, symbols: Math.round((open.atEnd / o.perSymbol) * 100) / 100 };
   const anomalies = findAnomalies(d.candidates, { options: o, capture, open, reconnects, attempts, expected }).sort(
-    (a, b) => RANK[a.severity] - RANK[b.severity] || (a.at ?? Infinity) - (b.at ?? Infinity) || a.code.localeCompare(b.code),
+    (a, b) => RANK[a.severity] - RANK[b.severity] || (a.at ?? Infinity) - (b.at ?? Infinity) || compareText(a.code, b.code),
   );
   return {
     summary: {
