@@ -105,7 +105,8 @@ describe('attempts and storms', () => {
     const facts = [a, b, other, a2, b2, c];
     const { hostOf } = nameHosts(facts, new Map());
     const pairs = findReconnects(facts, hostOf);
-    expect(pairs.map((p) => [p.closed.index, p.opened.index, p.delayS])).toEqual([
+    const list = Array.from({ length: pairs.count }, (_, k) => [facts[pairs.closed[k]].index, facts[pairs.opened[k]].index, pairs.delayS[k]]);
+    expect(list).toEqual([
       [1, 4, 0.5],
       [2, 5, 0.3],
     ]);

@@ -7,7 +7,7 @@
 import type { AnomalyReport, AttemptReport, ConcurrencyReport, ExpectedReport, Severity } from '../../report/model.js';
 import type { CaptureFacts, DiagnosisOptions } from './diagnose.js';
 import { idOf, isServerClosed, type ConnectionFacts } from './facts.js';
-import { busiestWindow, openUntil, type Reconnect } from './capture-view.js';
+import { busiestWindow, openUntil } from './capture-view.js';
 import { sortedByKey } from './ordered.js';
 
 /** Evidence lists stop here; `count` keeps the total. */
@@ -17,7 +17,6 @@ export interface RuleContext {
   options: DiagnosisOptions;
   capture: CaptureFacts;
   open: ConcurrencyReport;
-  reconnects: Reconnect[];
   attempts: AttemptReport;
   expected: ExpectedReport | null;
 }

@@ -24,17 +24,27 @@ export interface HostNaming {
 /**
  * Names each connection's server: its SNI; without one, a name the capture's DNS answers give its
  * address; else the SNI other connections to the same address and port sent; else the address.
- * Runs once over every connection, mostly before V8 optimises it: plain loops, and the address
- * text is made once per run of connections to the same server (the usual order).
+ * Runs once over every connection, mostly before V8 optimises it: one loop per function (see
+ * findReconnects), and the address text is made once per run of connections to the same server
+ * (the usual order).
  */
 export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string, readonly string[]>): HostNaming {
   const n = facts.length;
   const addresses = new Array<string>(n);
   const sniAt = new Map<string, string>();
+  addressesOf(facts, addresses, sniAt);
+  const naming: HostNaming = { names: new Array<string>(n), hostOf: new Int32Array(n), hosts: [] };
+  nameEach(facts, addresses, sniAt, dnsNames, naming);
+  naming.hosts.sort((a, b) => b.connections - a.connections || compareText(a.name, b.name));
+  return naming;
+}
+
+/** Each connection's server address text, and the first SNI sent to each address. */
+function addressesOf(facts: ConnectionFacts[], addresses: string[], sniAt: Map<string, string>): void {
   let lastIp = '';
   let lastPort = -1;
   let lastAt = '';
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < facts.length; i++) {
     const f = facts[i];
     if (f.serverIp !== lastIp || f.serverPort !== lastPort) {
       lastIp = f.serverIp;
@@ -44,13 +54,21 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
     addresses[i] = lastAt;
     if (f.sni !== null && !sniAt.has(lastAt)) sniAt.set(lastAt, f.sni);
   }
-  const names = new Array<string>(n);
-  const hostOf = new Int32Array(n);
-  const byName = new Map<string, HostReport>();
-  const numberOf = new Map<HostReport, number>();
+}
+
+/** Fills naming's names and hostOf, and its hosts in order of first sight (numbered so). */
+function nameEach(
+  facts: ConnectionFacts[],
+  addresses: string[],
+  sniAt: Map<string, string>,
+  dnsNames: ReadonlyMap<string, readonly string[]>,
+  naming: HostNaming,
+): void {
+  const numberOf = new Map<string, number>();
+  const hosts = naming.hosts;
   let host: HostReport | undefined;
   let hostNumber = -1;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < facts.length; i++) {
     const f = facts[i];
     const at = addresses[i];
     let name = at;
@@ -69,25 +87,26 @@ export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string
         source = 'sni';
       }
     }
-    names[i] = name;
+    naming.names[i] = name;
     if (host === undefined || host.name !== name) {
-      host = byName.get(name);
-      if (host === undefined) {
+      const known = numberOf.get(name);
+      if (known === undefined) {
+        hostNumber = hosts.length;
         host = { name, source, addresses: [], connections: 0 };
-        byName.set(name, host);
-        numberOf.set(host, byName.size - 1);
+        hosts.push(host);
+        numberOf.set(name, hostNumber);
+      } else {
+        hostNumber = known;
+        host = hosts[known];
       }
-      hostNumber = numberOf.get(host) as number;
     }
-    hostOf[i] = hostNumber;
+    naming.hostOf[i] = hostNumber;
     // The host's source is the best any of its connections had: sni, then dns, then address.
     if (SOURCE_RANK[source] < SOURCE_RANK[host.source]) host.source = source;
     host.connections++;
     const known = host.addresses;
     if (known.length < 100 && known[known.length - 1] !== at && !known.includes(at)) known.push(at);
   }
-  const hosts = [...byName.values()].sort((a, b) => b.connections - a.connections || compareText(a.name, b.name));
-  return { names, hostOf, hosts };
 }
 
 /** When a connection stops counting as open: its first FIN/RST, else the capture's end if still ESTAB, else its last packet. */
@@ -130,19 +149,30 @@ export function concurrency(facts: ConnectionFacts[]): ConcurrencyReport {
 /**
  * Opens and closes as two sorted number arrays, merged; the changes as two typed columns. Tens of
  * thousands of [time, count] pairs that live to the end cost more to allocate than to compute.
+ * The loops are functions of their own that end with them (see findReconnects).
  */
 export function concurrencyOf(o: OpenTimes): ConcurrencyReport {
-  const opens = o.openAt.length;
-  const closes = o.closeAt.length;
-  const atEnd = o.atEnd;
-  const openAt = o.openAt.values.subarray(0, opens).sort();
-  const closeAt = o.closeAt.values.subarray(0, closes).sort();
-  const changeAt = new Float64Array(opens + closes);
-  const openThen = new Int32Array(opens + closes);
+  const openAt = o.openAt.values.subarray(0, o.openAt.length).sort();
+  const closeAt = o.closeAt.values.subarray(0, o.closeAt.length).sort();
+  const changeAt = new Float64Array(openAt.length + closeAt.length);
+  const openThen = new Int32Array(openAt.length + closeAt.length);
+  // The most connections open at once, and when (NaN: never any).
+  const peak = new Float64Array([0, NaN]);
+  const changes = mergeChanges(openAt, closeAt, changeAt, openThen, peak);
+  const max = peak[0];
+  const maxAt = Number.isNaN(peak[1]) ? null : peak[1];
+  if (changes <= MAX_SERIES_POINTS) {
+    const series: Array<[number, number]> = [];
+    for (let k = 0; k < changes; k++) series.push([changeAt[k], openThen[k]]);
+    return { max, maxAt, atEnd: o.atEnd, series, stepS: null };
+  }
+  return { max, maxAt, atEnd: o.atEnd, ...bucketed(changeAt.subarray(0, changes), openThen.subarray(0, changes)) };
+}
+
+/** Writes each time the open count changes and the count after it; returns how many changes. */
+function mergeChanges(openAt: Float64Array, closeAt: Float64Array, changeAt: Float64Array, openThen: Int32Array, peak: Float64Array): number {
   let changes = 0;
   let open = 0;
-  let max = 0;
-  let maxAt: number | null = null;
   let i = 0;
   let j = 0;
   while (i < openAt.length || j < closeAt.length) {
@@ -160,17 +190,12 @@ export function concurrencyOf(o: OpenTimes): ConcurrencyReport {
       changeAt[changes] = t;
       openThen[changes++] = open;
     }
-    if (open > max) {
-      max = open;
-      maxAt = t;
+    if (open > peak[0]) {
+      peak[0] = open;
+      peak[1] = t;
     }
   }
-  if (changes <= MAX_SERIES_POINTS) {
-    const series: Array<[number, number]> = [];
-    for (let k = 0; k < changes; k++) series.push([changeAt[k], openThen[k]]);
-    return { max, maxAt, atEnd, series, stepS: null };
-  }
-  return { max, maxAt, atEnd, ...bucketed(changeAt.subarray(0, changes), openThen.subarray(0, changes)) };
+  return changes;
 }
 
 /** One point per bucket: the most connections open at any moment in it. */
@@ -178,107 +203,152 @@ function bucketed(changeAt: Float64Array, openThen: Int32Array): { series: Array
   const first = changeAt[0];
   const span = changeAt[changeAt.length - 1] - first;
   const stepS = Math.max(span / MAX_SERIES_POINTS, 1e-6);
+  const bucketMax = new Int32Array(MAX_SERIES_POINTS);
+  const last = bucketMaxima(changeAt, openThen, first, stepS, bucketMax);
   const series: Array<[number, number]> = [];
+  for (let b = 0; b <= last; b++) series.push([round6(first + b * stepS), bucketMax[b]]);
+  return { series, stepS: round6(stepS) };
+}
+
+/**
+ * Fills bucketMax[b] with the most connections open at any moment of bucket b; a bucket without a
+ * change keeps the level it started with. Returns the last bucket.
+ */
+function bucketMaxima(changeAt: Float64Array, openThen: Int32Array, first: number, stepS: number, bucketMax: Int32Array): number {
   let level = 0;
   let bucket = -1;
-  let bucketMax = 0;
   for (let c = 0; c < changeAt.length; c++) {
-    const t = changeAt[c];
     const n = openThen[c];
-    const b = Math.min(Math.floor((t - first) / stepS), MAX_SERIES_POINTS - 1);
+    const b = Math.min(Math.floor((changeAt[c] - first) / stepS), MAX_SERIES_POINTS - 1);
     if (b !== bucket) {
-      if (bucket >= 0) series.push([round6(first + bucket * stepS), bucketMax]);
-      // Buckets without a change keep the level they started with.
-      for (let k = bucket + 1; k < b; k++) series.push([round6(first + k * stepS), level]);
+      for (let k = bucket + 1; k <= b; k++) bucketMax[k] = level;
       bucket = b;
-      bucketMax = level;
     }
     level = n;
-    if (n > bucketMax) bucketMax = n;
+    if (n > bucketMax[b]) bucketMax[b] = n;
   }
-  series.push([round6(first + bucket * stepS), bucketMax]);
-  return { series, stepS: round6(stepS) };
+  return bucket;
 }
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-export interface Reconnect {
-  closed: ConnectionFacts;
-  opened: ConnectionFacts;
-  delayS: number;
+/**
+ * Reconnects as columns: pair k is the close of facts[closed[k]] and the attempt facts[opened[k]]
+ * that replaced it, delayS[k] seconds later; pairs 0..count-1, in the order of the attempts'
+ * start times. Columns, not a pair object each: on a capture of reconnects they are tens of
+ * thousands, made once at the end.
+ */
+export interface Reconnects {
+  count: number;
+  closed: Uint32Array;
+  opened: Uint32Array;
+  delayS: Float64Array;
 }
 
 /**
  * Pairs each new connection attempt with the earliest unpaired close of a connection to the same
  * host before it: the agent replacing a connection it lost. `hostOf` are the facts' host
- * numbers (nameHosts). Pairs come in the order of the attempts' start times.
+ * numbers (nameHosts).
  *
- * One pass over all hosts at once: closes sorted by time are moved into their host's queue as the
- * attempts (sorted by start) pass them, and each attempt takes the head of its host's queue.
+ * One pass over all hosts at once: closes sorted by time join their host's queue as the attempts
+ * (sorted by start) pass them, and each attempt takes the head of its host's queue. This runs
+ * once, mostly before V8 optimises it, so each loop is a function of its own that ends with it:
+ * V8 compiles a hot loop while it runs (on-stack replacement), and code after the loop that has
+ * not run yet would send it back to the interpreter (measured: 3× slower than one loop per function).
  */
-export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array): Reconnect[] {
+export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array): Reconnects {
   const n = facts.length;
-  let hostCount = 0;
-  let closeCount = 0;
-  let openCount = 0;
-  for (let i = 0; i < n; i++) {
-    if (hostOf[i] >= hostCount) hostCount = hostOf[i] + 1;
-    const f = facts[i];
-    if (f.closeAt !== null && f.isEstablished) closeCount++;
-    if (f.isAttempt) openCount++;
-  }
-  const closes = new Uint32Array(closeCount);
-  const closeKeys = new Float64Array(closeCount);
-  const opens = new Uint32Array(openCount);
-  const openKeys = new Float64Array(openCount);
-  closeCount = 0;
-  openCount = 0;
-  for (let i = 0; i < n; i++) {
-    const f = facts[i];
-    if (f.closeAt !== null && f.isEstablished) {
-      closes[closeCount] = i;
-      closeKeys[closeCount++] = f.closeAt;
-    }
-    if (f.isAttempt) {
-      opens[openCount] = i;
-      openKeys[openCount++] = f.start;
-    }
-  }
-  const closeOrder = orderOf(closeKeys);
-  const openOrder = orderOf(openKeys);
-  // Per host: a queue of closes waiting for their replacement (fact positions), and its head.
-  const waiting: number[][] = [];
-  const heads: number[] = [];
-  for (let h = 0; h < hostCount; h++) {
-    waiting.push([]);
-    heads.push(0);
-  }
-  const pairs: Reconnect[] = [];
-  let next = 0;
-  for (let k = 0; k < openCount; k++) {
-    const o = opens[openOrder[k]];
-    const start = openKeys[openOrder[k]];
-    while (next < closeCount && closeKeys[closeOrder[next]] < start) {
-      const c = closes[closeOrder[next++]];
-      waiting[hostOf[c]].push(c);
-    }
-    const h = hostOf[o];
-    if (heads[h] < waiting[h].length) {
-      const c = facts[waiting[h][heads[h]++]];
-      pairs.push({ closed: c, opened: facts[o], delayS: round6(start - (c.closeAt as number)) });
-    }
-  }
-  return pairs;
+  const ends: ConnectionEnds = {
+    closes: new Uint32Array(n),
+    closeKeys: new Float64Array(n),
+    closeCount: 0,
+    opens: new Uint32Array(n),
+    openKeys: new Float64Array(n),
+    openCount: 0,
+    hostCount: 0,
+  };
+  collectEnds(facts, hostOf, ends);
+  const closeKeys = ends.closeKeys.subarray(0, ends.closeCount);
+  const openKeys = ends.openKeys.subarray(0, ends.openCount);
+  const pairs = Math.min(ends.closeCount, ends.openCount);
+  const r: Reconnects = { count: 0, closed: new Uint32Array(pairs), opened: new Uint32Array(pairs), delayS: new Float64Array(pairs) };
+  if (pairs > 0) r.count = pairEnds(ends, orderOf(closeKeys), orderOf(openKeys), hostOf, r);
+  return r;
 }
 
-export function reconnectReport(pairs: Reconnect[]): ReconnectReport {
-  if (pairs.length === 0) return { count: 0, delayS: { min: null, median: null, max: null } };
-  const delays = new Float64Array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) delays[i] = pairs[i].delayS;
-  delays.sort();
-  const n = delays.length;
+/** The closes (of established connections) and the attempts, as fact positions and times. */
+interface ConnectionEnds {
+  closes: Uint32Array;
+  closeKeys: Float64Array;
+  closeCount: number;
+  opens: Uint32Array;
+  openKeys: Float64Array;
+  openCount: number;
+  /** 1 + the highest host number. */
+  hostCount: number;
+}
+
+function collectEnds(facts: ConnectionFacts[], hostOf: Int32Array, e: ConnectionEnds): void {
+  let closeCount = 0;
+  let openCount = 0;
+  let hostCount = 0;
+  for (let i = 0; i < facts.length; i++) {
+    const f = facts[i];
+    const closeAt = f.closeAt;
+    if (closeAt !== null && f.isEstablished) {
+      e.closes[closeCount] = i;
+      e.closeKeys[closeCount++] = closeAt;
+    }
+    if (f.isAttempt) {
+      e.opens[openCount] = i;
+      e.openKeys[openCount++] = f.start;
+    }
+    if (hostOf[i] >= hostCount) hostCount = hostOf[i] + 1;
+  }
+  e.closeCount = closeCount;
+  e.openCount = openCount;
+  e.hostCount = hostCount;
+}
+
+/** Fills `r` (sized for every pair) and returns the number of pairs. */
+function pairEnds(e: ConnectionEnds, closeOrder: Uint32Array, openOrder: Uint32Array, hostOf: Int32Array, r: Reconnects): number {
+  // Per host, a queue of closes (their rank in closeOrder's terms: positions in e.closes) waiting
+  // for their replacement, linked through `behind`; -1 ends a queue.
+  const head = new Int32Array(e.hostCount).fill(-1);
+  const tail = new Int32Array(e.hostCount).fill(-1);
+  const behind = new Int32Array(e.closeCount);
+  let count = 0;
+  let next = 0;
+  for (let k = 0; k < e.openCount; k++) {
+    const o = e.opens[openOrder[k]];
+    const start = e.openKeys[openOrder[k]];
+    while (next < e.closeCount && e.closeKeys[closeOrder[next]] < start) {
+      const c = closeOrder[next++];
+      const h = hostOf[e.closes[c]];
+      behind[c] = -1;
+      if (tail[h] === -1) head[h] = c;
+      else behind[tail[h]] = c;
+      tail[h] = c;
+    }
+    const h = hostOf[o];
+    const c = head[h];
+    if (c !== -1) {
+      head[h] = behind[c];
+      if (head[h] === -1) tail[h] = -1;
+      r.closed[count] = e.closes[c];
+      r.opened[count] = o;
+      r.delayS[count++] = Math.round((start - e.closeKeys[c]) * 1e6) / 1e6;
+    }
+  }
+  return count;
+}
+
+export function reconnectReport(r: Reconnects): ReconnectReport {
+  const n = r.count;
+  if (n === 0) return { count: 0, delayS: { min: null, median: null, max: null } };
+  const delays = r.delayS.slice(0, n).sort();
   const median = n % 2 === 1 ? delays[(n - 1) / 2] : round6((delays[n / 2 - 1] + delays[n / 2]) / 2);
   return { count: n, delayS: { min: delays[0], median, max: delays[n - 1] } };
 }

@@ -124,7 +124,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
         ? { connections: o.expect, symbols: null, perSymbol: o.perSymbol }
         : null;
   const symbolsEstimate = { established: open.atEnd, perSymbol: o.perSymbol, symbols: Math.round((open.atEnd / o.perSymbol) * 100) / 100 };
-  const anomalies = findAnomalies(d.candidates, { options: o, capture, open, reconnects, attempts, expected }).sort(
+  const anomalies = findAnomalies(d.candidates, { options: o, capture, open, attempts, expected }).sort(
     (a, b) => RANK[a.severity] - RANK[b.severity] || (a.at ?? Infinity) - (b.at ?? Infinity) || compareText(a.code, b.code),
   );
   return {
