@@ -6,7 +6,7 @@
  */
 import type { AnomalyReport, AttemptReport, ConcurrencyReport, ExpectedReport, Severity } from '../../report/model.js';
 import type { CaptureFacts, DiagnosisOptions } from './diagnose.js';
-import { idOf, isServerClosed, type ConnectionFacts } from './facts.js';
+import { isServerClosed, type ConnectionFacts } from './facts.js';
 import { busiestWindow, openUntil } from './capture-view.js';
 import { sortedByKey } from './ordered.js';
 
@@ -22,8 +22,21 @@ export interface RuleContext {
 }
 
 function anomaly(code: string, severity: Severity, list: ConnectionFacts[], at: number | null, message: string, hint: string): AnomalyReport {
-  const sorted = sortedByKey(list, (f) => f.index);
-  return { code, severity, connections: sorted.slice(0, MAX_IDS).map(idOf), count: list.length, at, message, hint };
+  return { code, severity, connections: firstIds(list), count: list.length, at, message, hint };
+}
+
+/**
+ * The ids of the list's MAX_IDS first-made connections, in creation order. Their numbers go through
+ * a typed array's native sort: a list can hold every connection of the capture, and a sort
+ * written in JavaScript would run once, before V8 optimises it.
+ */
+function firstIds(list: ConnectionFacts[]): string[] {
+  const numbers = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) numbers[i] = list[i].index;
+  numbers.sort();
+  const ids = new Array<string>(Math.min(list.length, MAX_IDS));
+  for (let i = 0; i < ids.length; i++) ids[i] = `C${numbers[i]}`;
+  return ids;
 }
 
 function earliest(values: Array<number | null>): number | null {
