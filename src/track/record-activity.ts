@@ -135,19 +135,22 @@ export function resetRecordActivity(a: RecordActivity, options: RecordOptions): 
 export function onTlsRecord(conn: Connection, isClient: boolean, contentType: number, size: number, t: number): void {
   if (contentType !== TLS_APPLICATION_DATA) return;
   const a = conn.records;
-  const isTls13 = conn.tls.version === TLS_1_3;
+  // Until the request is found (the TLS facts are read only then: one object less per record).
   if (isClient) {
     a.clientAppRecords++;
-    // TLS 1.3: the client's first application-data record is its encrypted Finished; the next one
-    // (the first in TLS 1.2) is the HTTP Upgrade request.
-    if (a.clientAppRecords === (isTls13 ? 1 : 0)) return;
-    if (a.requestTime === 0 && conn.tls.version !== null) {
-      a.requestTime = t;
-      return;
+    if (a.requestTime === 0) {
+      const version = conn.tls.version;
+      // TLS 1.3: the client's first application-data record is its encrypted Finished; the next
+      // one (the first in TLS 1.2) is the HTTP Upgrade request.
+      if (a.clientAppRecords === (version === TLS_1_3 ? 1 : 0)) return;
+      if (version !== null) {
+        a.requestTime = t;
+        return;
+      }
     }
   } else {
     a.serverAppRecords++;
-    if (conn.tls.version !== null && a.requestTime === 0) return; // encrypted handshake (1.3) before the request
+    if (a.requestTime === 0 && conn.tls.version !== null) return; // encrypted handshake (1.3) before the request
     if (a.firstServerAnswerTime === 0 && a.requestTime !== 0) {
       // The upgrade answer: session tickets and the 101 come in one burst.
       a.firstServerAnswerTime = t;
