@@ -115,7 +115,7 @@ export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary:
   const facts = (d.factCount === d.facts.length ? d.facts : d.facts.filter((f) => f !== null)) as ConnectionFacts[];
   const { hostOf, hosts } = nameHosts(facts, capture.dnsNames);
   const open = concurrencyOf(d.openTimes);
-  const reconnects = findReconnects(facts, hostOf);
+  const reconnects = findReconnects(facts, hostOf, hosts.length);
   const attempts = attemptReport(d.attemptStarts.values.subarray(0, d.attemptStarts.length), o.attemptWindowS, o.attemptBudget);
   const expected =
     o.symbols !== null
