@@ -188,6 +188,34 @@ describe('JSON row spill', () => {
     }
   });
 
+  it('reads long runs of rows that follow each other in the store straight into the chunks, and the odd row from the window', async () => {
+    const row = await sampleRow();
+    const spill = newJsonRowSpill(undefined, 'ndjson');
+    try {
+      // 3,000 rows (~4 MB) stored in id order, except that every 500th finished after the next one.
+      const count = 3000;
+      const order: number[] = [];
+      for (let id = 1; id <= count; id++) {
+        if (id % 500 === 0 && id < count) {
+          order.push(id + 1, id);
+          id++;
+        } else order.push(id);
+      }
+      for (const id of order) addJsonRow(spill, withFields(row, (c) => void ((c.id = `C${id}`), (c.client.port = id))));
+      const chunks = [...storedRows(spill)];
+      // Chunks of about a MiB: the runs were read in large pieces, not row by row.
+      expect(chunks.length).toBeLessThan(10);
+      const lines = Buffer.concat(chunks).toString().slice(0, -1).split('\n');
+      expect(lines).toHaveLength(count);
+      lines.forEach((line, i) => {
+        const parsed = JSON.parse(line) as { id: string; client: { port: number } };
+        expect([parsed.id, parsed.client.port]).toEqual([`C${i + 1}`, i + 1]);
+      });
+    } finally {
+      closeJsonRowSpill(spill);
+    }
+  });
+
   it('NDJSON framing: one row per line, in id order, the same rows as the JSON report', async () => {
     for (const exp of expectations) {
       const paths = exp.files.map((f) => join(exp.dir, f));
