@@ -104,10 +104,6 @@ function firstRst(history: string): Side | null {
   return server === -1 || client < server ? 'client' : 'server';
 }
 
-export function idOf(f: ConnectionFacts): string {
-  return `C${f.index}`;
-}
-
 /**
  * Whether the server side ended the connection: it sent the first WebSocket closing record, or,
  * with no closing records seen, the first FIN or RST.
