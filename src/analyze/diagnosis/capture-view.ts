@@ -269,11 +269,7 @@ export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array, hos
   collectEnds(facts, hostOf, ends);
   const delayS = new Float64Array(Math.min(ends.closeCount, ends.openCount));
   if (delayS.length === 0) return { count: 0, delayS };
-  if (hostCount === 1) {
-    const count = pairInOrder(ends.closeAt.subarray(0, ends.closeCount).sort(), ends.openAt.subarray(0, ends.openCount).sort(), delayS, 0);
-    return { count, delayS };
-  }
-  // Several hosts: each host's times gathered together (host-number order), then paired per host.
+  // Each host's times gathered together (host-number order), then paired per host.
   const closes = byHost(ends.closeAt, ends.closeHost, ends.closeCount, hostCount);
   const opens = byHost(ends.openAt, ends.openHost, ends.openCount, hostCount);
   let count = 0;
@@ -314,8 +310,12 @@ function collectEnds(facts: ConnectionFacts[], hostOf: Int32Array, e: Connection
   e.openCount = openCount;
 }
 
-/** times[0..count) regrouped by host: host h's are times[from[h]..from[h + 1]). A counting sort. */
+/**
+ * times[0..count) regrouped by host: host h's are times[from[h]..from[h + 1]). A counting sort;
+ * with one host (the usual capture) they are already grouped.
+ */
 function byHost(times: Float64Array, hosts: Int32Array, count: number, hostCount: number): { times: Float64Array; from: Int32Array } {
+  if (hostCount === 1) return { times: times.subarray(0, count), from: Int32Array.of(0, count) };
   const from = new Int32Array(hostCount + 1);
   for (let i = 0; i < count; i++) from[hosts[i] + 1]++;
   for (let h = 0; h < hostCount; h++) from[h + 1] += from[h];
