@@ -215,7 +215,8 @@ export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
       end += next;
       rows++;
     }
-    if (end - position < DIRECT_BYTES && (position < windowStart || end > windowEnd)) {
+    const isShortRun = end - position < DIRECT_BYTES;
+    if (isShortRun && (position < windowStart || end > windowEnd)) {
       if (end - position <= window.length && position >= windowEnd - WINDOW_BEHIND && position < windowEnd + window.length) {
         // The next stretch of the store (a little behind this run too), in one read.
         windowStart = Math.max(0, Math.min(position - WINDOW_BEHIND, spill.stored - window.length));
@@ -223,7 +224,7 @@ export function* storedRows(spill: JsonRowSpill): Generator<Buffer> {
         readStored(spill, window, windowEnd - windowStart, windowStart);
       }
     }
-    if (end - position < DIRECT_BYTES && position >= windowStart && end <= windowEnd) {
+    if (isShortRun && position >= windowStart && end <= windowEnd) {
       window.copy(out, used, position - windowStart, end - windowStart);
     } else {
       readStored(spill, out.subarray(used), end - position, position);
