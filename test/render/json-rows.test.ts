@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { analyzeCaptures } from '../../src/analyze/analyze-captures.js';
 import { renderJson } from '../../src/render/json.js';
-import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows } from '../../src/render/json-rows.js';
+import { addJsonRow, closeJsonRowSpill, newJsonRowSpill, storedRows, type JsonRowSpill } from '../../src/render/json-rows.js';
 import { newRowWriter, writeRowJson } from '../../src/render/json-row-writer.js';
 import { jsonSafe } from '../../src/render/escape.js';
 import type { ConnectionReport, Report } from '../../src/report/model.js';
@@ -37,6 +37,21 @@ async function sampleRow(): Promise<ConnectionReport> {
     sample = report.connections[0];
   }
   return sample;
+}
+
+/** Stores a copy of `row` as each id of `order`, in that order; the client port is the id too. */
+function addNumberedRows(spill: JsonRowSpill, row: ConnectionReport, order: number[]): void {
+  for (const id of order) addJsonRow(spill, withFields(row, (c) => void ((c.id = `C${id}`), (c.client.port = id))));
+}
+
+/** NDJSON text holding rows C1..C`count` in id order, each the row stored under its id. */
+function expectNumberedLines(text: string, count: number): void {
+  const lines = text.slice(0, -1).split('\n');
+  expect(lines).toHaveLength(count);
+  lines.forEach((line, i) => {
+    const parsed = JSON.parse(line) as { id: string; client: { port: number } };
+    expect([parsed.id, parsed.client.port]).toEqual([`C${i + 1}`, i + 1]);
+  });
 }
 
 describe('JSON row writer', () => {
@@ -173,15 +188,10 @@ describe('JSON row spill', () => {
         }
       }
       order.push(...late.reverse());
-      for (const id of order) addJsonRow(spill, withFields(row, (c) => void ((c.id = `C${id}`), (c.client.port = id))));
+      addNumberedRows(spill, row, order);
       expect(spill.stored).toBeGreaterThan(3 * (1 << 22));
       const text = Buffer.concat([...storedRows(spill)]).toString();
-      const lines = text.slice(0, -1).split('\n');
-      expect(lines).toHaveLength(count);
-      lines.forEach((line, i) => {
-        const parsed = JSON.parse(line) as { id: string; client: { port: number } };
-        expect([parsed.id, parsed.client.port]).toEqual([`C${i + 1}`, i + 1]);
-      });
+      expectNumberedLines(text, count);
       expect(text.endsWith('}\n')).toBe(true);
     } finally {
       closeJsonRowSpill(spill);
@@ -201,16 +211,11 @@ describe('JSON row spill', () => {
           id++;
         } else order.push(id);
       }
-      for (const id of order) addJsonRow(spill, withFields(row, (c) => void ((c.id = `C${id}`), (c.client.port = id))));
+      addNumberedRows(spill, row, order);
       const chunks = [...storedRows(spill)];
-      // Chunks of about a MiB: the runs were read in large pieces, not row by row.
+      // Chunks of about a MiB each, not one per run of rows.
       expect(chunks.length).toBeLessThan(10);
-      const lines = Buffer.concat(chunks).toString().slice(0, -1).split('\n');
-      expect(lines).toHaveLength(count);
-      lines.forEach((line, i) => {
-        const parsed = JSON.parse(line) as { id: string; client: { port: number } };
-        expect([parsed.id, parsed.client.port]).toEqual([`C${i + 1}`, i + 1]);
-      });
+      expectNumberedLines(Buffer.concat(chunks).toString(), count);
     } finally {
       closeJsonRowSpill(spill);
     }
