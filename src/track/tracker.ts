@@ -78,7 +78,7 @@ interface TrackedConnection extends Connection {
 }
 
 export function newTracker(options: TrackerOptions, onDone: (conn: Connection) => void): Tracker {
-  return {
+  const tr: Tracker = {
     options,
     table: new Array<TrackedConnection | null>(INITIAL_BUCKETS).fill(null),
     mask: INITIAL_BUCKETS - 1,
@@ -93,6 +93,16 @@ export function newTracker(options: TrackerOptions, onDone: (conn: Connection) =
     reuseState: options.reuseState ?? true,
     oddities: newOddities(),
   };
+  if (tr.reuseState) {
+    // One state reset before any packet, then used by the first connection. V8 marks a field
+    // constant until it is first written again; the first reuse would otherwise make those
+    // fields mutable mid-capture and throw away the packet loop's optimised code (trackPacket,
+    // followTls, onTlsRecord...), which then runs unoptimised until it is compiled again.
+    const first = newTrackedConnection(tr);
+    resetTrackingState(tr, first);
+    tr.spare.push(first);
+  }
+  return tr;
 }
 
 /**
@@ -202,16 +212,7 @@ function newTrackedConnection(tr: Tracker): TrackedConnection {
 function createConnection(tr: Tracker, p: DecodedPacket, hash: number): TrackedConnection {
   const spare = tr.spare.pop();
   const conn = spare ?? newTrackedConnection(tr);
-  if (spare !== undefined) {
-    resetEndpoint(conn.client);
-    resetEndpoint(conn.server);
-    resetTcpFlowAnalysis(conn.clientFlow);
-    resetTcpFlowAnalysis(conn.serverFlow);
-    resetTlsStream(conn.clientTls);
-    resetTlsStream(conn.serverTls);
-    resetTlsFacts(conn.tls);
-    resetRecordActivity(conn.records, tr.recordOptions);
-  }
+  if (spare !== undefined) resetTrackingState(tr, conn);
   const t = p.time;
   const a = p.addresses;
   const serverIsDst = isDestinationServer(p, tr.options.serverPort);
@@ -352,6 +353,18 @@ function unlink(tr: Tracker, conn: TrackedConnection): void {
     }
   }
   conn.nextInBucket = null;
+}
+
+/** A finished connection's endpoints, flows, TLS and record state, as good as new. */
+function resetTrackingState(tr: Tracker, conn: TrackedConnection): void {
+  resetEndpoint(conn.client);
+  resetEndpoint(conn.server);
+  resetTcpFlowAnalysis(conn.clientFlow);
+  resetTcpFlowAnalysis(conn.serverFlow);
+  resetTlsStream(conn.clientTls);
+  resetTlsStream(conn.serverTls);
+  resetTlsFacts(conn.tls);
+  resetRecordActivity(conn.records, tr.recordOptions);
 }
 
 /** The same SYN again (same sender, same initial sequence number) belongs to the same connection. */
