@@ -116,6 +116,11 @@ export async function openCapture(path: string, fileIndex: number, chunkSize = 1
     streams,
     warning: null,
   };
+  // Written once more now: V8 treats a field as a constant until its second write, and that write
+  // coming mid-file (the first record cut by a chunk end, the end of the file) would throw away
+  // the optimised packet loop that reads them.
+  cursor.needed = 0;
+  cursor.isEof = false;
   try {
     await readFileHeader(cursor);
   } catch (err) {
@@ -228,7 +233,7 @@ function fillFromFile(c: CaptureCursor, fd: number): void {
   const tail = c.buf.length - c.pos;
   let store = c.store;
   // A record longer than the buffer (large pcapng blocks) needs a bigger one.
-  const wanted = Math.max(tail * 2, (c.needed ?? 0) + 1);
+  const wanted = Math.max(tail * 2, c.needed + 1);
   if (wanted > store.length) {
     const bigger = Buffer.allocUnsafe(Math.max(wanted, store.length * 2));
     c.buf.copy(bigger, 0, c.pos, c.buf.length);

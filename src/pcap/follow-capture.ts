@@ -224,7 +224,7 @@ export async function pollFollower(f: CaptureFollower, onPacket: (p: PacketRecor
     if (f.warning !== null || bytesRead < want) break;
     if (pos === 0) {
       // One record longer than the buffer: grow it to fit (bounded), then read again.
-      const needed = f.needed ?? 0;
+      const needed = f.needed;
       if (needed <= f.buf.length) break;
       if (needed > MAX_BUFFER_BYTES) {
         stop(f, f.offset, `record of ${needed} bytes is larger than the follower accepts (${MAX_BUFFER_BYTES})`);

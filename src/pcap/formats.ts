@@ -51,9 +51,12 @@ export interface CaptureState {
   lastTsSec: number;
   lastTsNsec: number;
   record: PacketRecord;
-  hasPacket?: boolean;
-  needed?: number;
-  damage?: string;
+  /** Set by each read: the record consumed was a packet. */
+  hasPacket: boolean;
+  /** Bytes the record wants when the buffer holds less (0 until then). */
+  needed: number;
+  /** What was wrong, when a read returns -1. */
+  damage: string | null;
 }
 
 /** Fresh parsing state for one file (what the header and blocks will fill in). */
@@ -71,6 +74,9 @@ export function newCaptureState(fileIndex: number): CaptureState {
     lastTsSec: 0,
     lastTsNsec: 0,
     record: newPacketRecord(fileIndex),
+    hasPacket: false,
+    needed: 0,
+    damage: null,
   };
 }
 
