@@ -53,7 +53,9 @@ export async function analyzeCaptures(paths: string[], options: AnalyzeOptions):
   const recording = loadRecordingContext(paths, loadWarnings);
   // Connections that leave the table while packets still flow are closed (or replaced by a new
   // SYN): their own times end them. Those left at the end are open until the capture ends.
-  const context: SummaryContext = { captureEnd: 0, snaplen: null };
+  // captureEnd starts as -0, a double like the time it becomes (a 0 would change the field's
+  // representation at the end, and summarizeConnection's optimised code with it).
+  const context: SummaryContext = { captureEnd: -0, snaplen: null };
   const tracker = newTracker({ serverPort: options.serverPort, records: options.records }, (conn) => {
     const row = summarizeConnection(conn, context);
     if (recording !== null) row.process = processOf(recording, row);

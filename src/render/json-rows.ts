@@ -68,7 +68,7 @@ export function newJsonRowSpill(directory = tmpdir(), framing: RowFraming = 'jso
     fd = -1;
   }
   const pending = Buffer.allocUnsafe(BUFFER_BYTES);
-  return {
+  const spill: JsonRowSpill = {
     fd,
     memory: [],
     pending,
@@ -81,6 +81,10 @@ export function newJsonRowSpill(directory = tmpdir(), framing: RowFraming = 'jso
     writer: newRowWriter(pending, 0, BUFFER_BYTES),
     framing,
   };
+  // The index columns get their second write now rather than when they first grow: V8 treats a
+  // field as a constant until then, and the change would throw away the optimised row path.
+  grow(spill, 1024);
+  return spill;
 }
 
 function grow(spill: JsonRowSpill, index: number): void {

@@ -74,7 +74,11 @@ export interface NumberColumn {
 }
 
 export function newNumberColumn(): NumberColumn {
-  return { values: new Float64Array(1024), length: 0 };
+  const c: NumberColumn = { values: new Float64Array(0), length: 0 };
+  // Written a second time now, not first when the column grows: V8 treats a field as a constant
+  // until then, and the change would throw away optimised code that reads it mid-capture.
+  c.values = new Float64Array(1024);
+  return c;
 }
 
 export function pushNumber(c: NumberColumn, x: number): void {
