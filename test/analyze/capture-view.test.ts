@@ -4,7 +4,7 @@
  * per-connection values they stand for are tested on real captures elsewhere.)
  */
 import { describe, expect, it } from 'vitest';
-import type { ConnectionFacts } from '../../src/analyze/diagnosis/facts.js';
+import { columnsOf, type ConnectionFacts } from '../../src/analyze/diagnosis/facts.js';
 import { busiestWindow, concurrency, findReconnects, nameHosts, reconnectReport } from '../../src/analyze/diagnosis/capture-view.js';
 import { finishDiagnosis, newDiagnosis, observeFacts, type DiagnosisOptions } from '../../src/analyze/diagnosis/diagnose.js';
 import { idRanges } from '../../src/render/text-diagnosis.js';
@@ -105,8 +105,9 @@ describe('attempts and storms', () => {
     const c = conn(20, null); // nothing left to replace: a new connection
     const other2 = conn(12, null, { sni: 'other.example' }); // replaces other (closed at 10)
     const facts = [b, a, other, b2, c, other2, a2];
-    const { hostOf, hosts } = nameHosts(facts, new Map());
-    const pairs = findReconnects(facts, hostOf, hosts.length);
+    const columns = columnsOf(facts);
+    const { hostOf, hosts } = nameHosts(columns, new Map());
+    const pairs = findReconnects(columns, hostOf, hosts.length);
     // fstream.binance.com (host 0): a2 replaces a (closed at 10), b2 replaces b (10.3), c nothing;
     // other.example: other2 replaces other, and no fstream attempt takes other's close.
     expect([...pairs.delayS.subarray(0, pairs.count)]).toEqual([0.5, 0.3, 2]);
@@ -129,14 +130,14 @@ describe('host names', () => {
       conn(2, null, { sni: 'fstream.binance.com', serverIp: '192.0.2.20' }),
       conn(3, null, { sni: null, sniStatus: 'not-seen', serverIp: '192.0.2.30', serverPort: 8443 }), // its address
     ];
-    const { names, hostOf, hosts } = nameHosts(facts, new Map([['192.0.2.10', ['fstream.binance.com', 'edge.example']]]));
+    const { names, hostOf, hosts } = nameHosts(columnsOf(facts), new Map([['192.0.2.10', ['fstream.binance.com', 'edge.example']]]));
     expect([...hostOf]).toEqual([0, 0, 0, 1]);
     expect(names).toEqual(['fstream.binance.com', 'fstream.binance.com', 'fstream.binance.com', '192.0.2.30:8443']);
     expect(hosts).toEqual([
       { name: 'fstream.binance.com', source: 'sni', addresses: ['192.0.2.10', '192.0.2.20'], connections: 3 },
       { name: '192.0.2.30:8443', source: 'address', addresses: ['192.0.2.30:8443'], connections: 1 },
     ]);
-    const dnsOnly = nameHosts(facts.slice(0, 1), new Map([['192.0.2.10', ['fstream.binance.com']]]));
+    const dnsOnly = nameHosts(columnsOf(facts.slice(0, 1)), new Map([['192.0.2.10', ['fstream.binance.com']]]));
     expect(dnsOnly.hosts[0].source).toBe('dns');
   });
 
@@ -149,7 +150,7 @@ describe('host names', () => {
       conn(3, null, { sni: 'beta.example', serverIp: '192.0.2.3' }),
     ];
     // localeCompare would put alpha before Zeta.
-    expect(nameHosts(facts, new Map()).hosts.map((h) => h.name)).toEqual(['beta.example', 'Zeta.example', 'alpha.example']);
+    expect(nameHosts(columnsOf(facts), new Map()).hosts.map((h) => h.name)).toEqual(['beta.example', 'Zeta.example', 'alpha.example']);
   });
 });
 

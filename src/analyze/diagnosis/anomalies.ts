@@ -8,7 +8,7 @@ import type { AnomalyReport, AttemptReport, ConcurrencyReport, ExpectedReport, S
 import type { CaptureFacts, DiagnosisOptions } from './diagnose.js';
 import { isServerClosed, type ConnectionFacts } from './facts.js';
 import { busiestWindow, openUntil } from './capture-view.js';
-import { sortedByKey } from './ordered.js';
+import { newNumberColumn, pushNumber, sortedByKey, type NumberColumn } from './ordered.js';
 
 /** Evidence lists stop here; `count` keeps the total. */
 const MAX_IDS = 1000;
@@ -22,19 +22,24 @@ export interface RuleContext {
 }
 
 function anomaly(code: string, severity: Severity, list: ConnectionFacts[], at: number | null, message: string, hint: string): AnomalyReport {
-  return { code, severity, connections: firstIds(list), count: list.length, at, message, hint };
+  const numbers = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) numbers[i] = list[i].index;
+  return anomalyOf(code, severity, numbers, at, message, hint);
+}
+
+/** An anomaly over the connections with these numbers (any order; the array is sorted in place). */
+function anomalyOf(code: string, severity: Severity, numbers: Float64Array, at: number | null, message: string, hint: string): AnomalyReport {
+  return { code, severity, connections: firstIds(numbers), count: numbers.length, at, message, hint };
 }
 
 /**
- * The ids of the list's MAX_IDS first-made connections, in creation order. Their numbers go through
- * a typed array's native sort: a list can hold every connection of the capture, and a sort
- * written in JavaScript would run once, before V8 optimises it.
+ * The ids of the MAX_IDS first-made connections, in creation order. The numbers go through a
+ * typed array's native sort: a list can hold every connection of the capture, and a sort written
+ * in JavaScript would run once, before V8 optimises it.
  */
-function firstIds(list: ConnectionFacts[]): string[] {
-  const numbers = new Float64Array(list.length);
-  for (let i = 0; i < list.length; i++) numbers[i] = list[i].index;
+function firstIds(numbers: Float64Array): string[] {
   numbers.sort();
-  const ids = new Array<string>(Math.min(list.length, MAX_IDS));
+  const ids = new Array<string>(Math.min(numbers.length, MAX_IDS));
   for (let i = 0; i < ids.length; i++) ids[i] = `C${numbers[i]}`;
   return ids;
 }
@@ -75,9 +80,9 @@ export interface RuleCandidates {
   /** Closed by the server side, with a close time (mass-disconnect, 24h-cut). */
   serverClosed: ConnectionFacts[];
   /** Attempts that ended within shortLivedS or never opened (reconnect-storm). */
-  shortLived: ConnectionFacts[];
-  /** Every connection attempt (attempt-budget). */
-  attempts: ConnectionFacts[];
+  shortLived: StartedConnections;
+  /** Every connection attempt (attempt-budget, and the busiest window of attempts). */
+  attempts: StartedConnections;
   abnormalClose: ConnectionFacts[];
   sniAbsent: ConnectionFacts[];
   /** An SNI other than expectedSni. */
@@ -87,6 +92,38 @@ export interface RuleCandidates {
   /** The last SNI compared with expectedSni and the answer (SNIs are interned and repeat). */
   lastSni: string | null;
   isLastSniOther: boolean;
+}
+
+/**
+ * Connections by number and start time only: the rules over every attempt need no more, and
+ * keeping a fact object for each of tens of thousands of connections costs more than the rules.
+ */
+export interface StartedConnections {
+  numbers: NumberColumn;
+  starts: NumberColumn;
+}
+
+function newStartedConnections(): StartedConnections {
+  return { numbers: newNumberColumn(), starts: newNumberColumn() };
+}
+
+function addStarted(s: StartedConnections, f: ConnectionFacts): void {
+  pushNumber(s.numbers, f.index);
+  pushNumber(s.starts, f.start);
+}
+
+/** The start times of the connections filed, in the order filed. */
+export function startsOf(s: StartedConnections): Float64Array {
+  return s.starts.values.subarray(0, s.starts.length);
+}
+
+/** The numbers of the connections that started in [from, from + windowS). */
+function startedWithin(s: StartedConnections, from: number, windowS: number): Float64Array {
+  const starts = startsOf(s);
+  const numbers = new Float64Array(starts.length);
+  let n = 0;
+  for (let i = 0; i < starts.length; i++) if (starts[i] >= from && starts[i] < from + windowS) numbers[n++] = s.numbers.values[i];
+  return numbers.subarray(0, n);
 }
 
 export function newRuleCandidates(): RuleCandidates {
@@ -102,8 +139,8 @@ export function newRuleCandidates(): RuleCandidates {
     retransmittedPackets: 0,
     packets: 0,
     serverClosed: [],
-    shortLived: [],
-    attempts: [],
+    shortLived: newStartedConnections(),
+    attempts: newStartedConnections(),
     abnormalClose: [],
     sniAbsent: [],
     sniOther: [],
@@ -131,8 +168,8 @@ export function addCandidate(c: RuleCandidates, f: ConnectionFacts, o: Diagnosis
   }
   if (f.closeAt !== null && isServerClosed(f)) c.serverClosed.push(f);
   if (f.isAttempt) {
-    c.attempts.push(f);
-    if (!f.isEstablished || (kind !== 'open' && (f.closeAt ?? f.end) - f.start < o.shortLivedS)) c.shortLived.push(f);
+    addStarted(c.attempts, f);
+    if (!f.isEstablished || (kind !== 'open' && (f.closeAt ?? f.end) - f.start < o.shortLivedS)) addStarted(c.shortLived, f);
   } else if (f.isEstablished) {
     c.midstream.push(f);
   }
@@ -289,22 +326,20 @@ function dayCuts(serverClosed: ConnectionFacts[], ctx: RuleContext): AnomalyRepo
 }
 
 /** Many attempts that did not last: the agent reconnecting in a loop. */
-function reconnectStorm(short: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function reconnectStorm(short: StartedConnections, ctx: RuleContext): AnomalyReport | null {
   const o = ctx.options;
-  const w = busiestWindow(short.map((f) => f.start), o.stormWindowS);
+  const w = busiestWindow(startsOf(short), o.stormWindowS);
   if (w.count < o.stormCount) return null;
-  const inWindow = short.filter((f) => f.start >= w.from && f.start < w.from + o.stormWindowS);
-  return anomaly('reconnect-storm', 'fail', inWindow, w.from,
+  return anomalyOf('reconnect-storm', 'fail', startedWithin(short, w.from, o.stormWindowS), w.from,
     `${w.count} connection attempts within ${seconds(o.stormWindowS)} ended within ${seconds(o.shortLivedS)} or never opened: the agent is reconnecting in a loop.`,
     'Reconnect with exponential backoff and jitter, and find out why each connection dies (the other anomalies); Binance bans IPs that are disconnected repeatedly.');
 }
 
-function attemptBudget(attempts: ConnectionFacts[], ctx: RuleContext): AnomalyReport | null {
+function attemptBudget(attempts: StartedConnections, ctx: RuleContext): AnomalyReport | null {
   const a = ctx.attempts;
   if (a.at === null || a.max < 0.8 * a.budget) return null;
-  const inWindow = attempts.filter((f) => f.start >= (a.at as number) && f.start < (a.at as number) + a.windowS);
   const over = a.max > a.budget;
-  return anomaly('attempt-budget', over ? 'fail' : 'warn', inWindow, a.at,
+  return anomalyOf('attempt-budget', over ? 'fail' : 'warn', startedWithin(attempts, a.at, a.windowS), a.at,
     `${a.max} connection attempts within ${seconds(a.windowS)}: ${over ? 'over' : 'close to'} Binance's limit of ${a.budget} per 5 minutes per IP.`,
     'Stagger start-up and reconnects (7 connections per symbol: 43 symbols at once is 301 attempts), or carry several streams per connection (/market/stream?streams=a/b/c).');
 }

@@ -1,11 +1,11 @@
 /**
  * \summary: the capture-wide view: hosts, connections open over time, reconnects, attempts.
  *
- * Pure functions over the connections' facts (facts.ts), in creation order.
+ * Pure functions over every connection's columns (facts.ts), in creation order, and the open times.
  */
 import type { AttemptReport, ConcurrencyReport, HostReport, ReconnectReport } from '../../report/model.js';
 import { addressText } from '../../report/address-text.js';
-import type { ConnectionFacts } from './facts.js';
+import { ATTEMPT, ESTABLISHED, type ConnectionColumns, type ConnectionFacts } from './facts.js';
 import { compareText, newNumberColumn, pushNumber, sortedNumbers, type NumberColumn } from './ordered.js';
 
 /** Series longer than this are bucketed (the HTML timeline and JSON readers need no more). */
@@ -14,7 +14,7 @@ const MAX_SERIES_POINTS = 1000;
 const SOURCE_RANK: Record<HostReport['source'], number> = { sni: 0, dns: 1, address: 2 };
 
 export interface HostNaming {
-  /** Each connection's host name, in the order of the facts given. */
+  /** Each connection's host name, in the order of the columns' slots. */
   names: string[];
   /** Each connection's host as a number (0, 1, ... in order of first sight), in the same order. */
   hostOf: Int32Array;
@@ -28,37 +28,39 @@ export interface HostNaming {
  * findReconnects), and the address text is made once per run of connections to the same server
  * (the usual order).
  */
-export function nameHosts(facts: ConnectionFacts[], dnsNames: ReadonlyMap<string, readonly string[]>): HostNaming {
-  const n = facts.length;
+export function nameHosts(columns: ConnectionColumns, dnsNames: ReadonlyMap<string, readonly string[]>): HostNaming {
+  const n = columns.length;
   const addresses = new Array<string>(n);
   const sniAt = new Map<string, string>();
-  addressesOf(facts, addresses, sniAt);
+  addressesOf(columns, addresses, sniAt);
   const naming: HostNaming = { names: new Array<string>(n), hostOf: new Int32Array(n), hosts: [] };
-  nameEach(facts, addresses, sniAt, dnsNames, naming);
+  nameEach(columns, addresses, sniAt, dnsNames, naming);
   naming.hosts.sort((a, b) => b.connections - a.connections || compareText(a.name, b.name));
   return naming;
 }
 
 /** Each connection's server address text, and the first SNI sent to each address. */
-function addressesOf(facts: ConnectionFacts[], addresses: string[], sniAt: Map<string, string>): void {
+function addressesOf(c: ConnectionColumns, addresses: string[], sniAt: Map<string, string>): void {
   let lastIp = '';
   let lastPort = -1;
   let lastAt = '';
-  for (let i = 0; i < facts.length; i++) {
-    const f = facts[i];
-    if (f.serverIp !== lastIp || f.serverPort !== lastPort) {
-      lastIp = f.serverIp;
-      lastPort = f.serverPort;
+  for (let i = 0; i < c.length; i++) {
+    const ip = c.serverIp[i];
+    const port = c.serverPort[i];
+    if (ip !== lastIp || port !== lastPort) {
+      lastIp = ip;
+      lastPort = port;
       lastAt = addressText(lastIp, lastPort);
     }
     addresses[i] = lastAt;
-    if (f.sni !== null && !sniAt.has(lastAt)) sniAt.set(lastAt, f.sni);
+    const sni = c.sni[i];
+    if (sni !== null && !sniAt.has(lastAt)) sniAt.set(lastAt, sni);
   }
 }
 
 /** Fills naming's names and hostOf, and its hosts in order of first sight (numbered so). */
 function nameEach(
-  facts: ConnectionFacts[],
+  c: ConnectionColumns,
   addresses: string[],
   sniAt: Map<string, string>,
   dnsNames: ReadonlyMap<string, readonly string[]>,
@@ -68,16 +70,16 @@ function nameEach(
   const hosts = naming.hosts;
   let host: HostReport | undefined;
   let hostNumber = -1;
-  for (let i = 0; i < facts.length; i++) {
-    const f = facts[i];
+  for (let i = 0; i < c.length; i++) {
+    const sni = c.sni[i];
     const at = addresses[i];
     let name = at;
     let source: HostReport['source'] = 'address';
-    if (f.sni !== null) {
-      name = f.sni;
+    if (sni !== null) {
+      name = sni;
       source = 'sni';
     } else {
-      const dns = dnsNames.get(f.serverIp);
+      const dns = dnsNames.get(c.serverIp[i]);
       const seen = sniAt.get(at);
       if (dns !== undefined && dns.length > 0) {
         name = dns[0];
@@ -246,7 +248,7 @@ export interface Reconnects {
 
 /**
  * Pairs each new connection attempt with the earliest unpaired close of a connection to the same
- * host before it: the agent replacing a connection it lost. `hostOf` are the facts' host
+ * host before it: the agent replacing a connection it lost. `hostOf` are the slots' host
  * numbers (nameHosts), `hostCount` how many hosts there are.
  *
  * Per host, its close times and its attempts' start times are sorted, and the attempts take the
@@ -256,8 +258,8 @@ export interface Reconnects {
  * (V8 compiles a hot loop while it runs, and code after the loop that has not run yet would send
  * it back to the interpreter: 3× slower, measured).
  */
-export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array, hostCount: number): Reconnects {
-  const n = facts.length;
+export function findReconnects(columns: ConnectionColumns, hostOf: Int32Array, hostCount: number): Reconnects {
+  const n = columns.length;
   const ends: ConnectionEnds = {
     closeAt: new Float64Array(n),
     closeHost: new Int32Array(n),
@@ -266,7 +268,7 @@ export function findReconnects(facts: ConnectionFacts[], hostOf: Int32Array, hos
     openHost: new Int32Array(n),
     openCount: 0,
   };
-  collectEnds(facts, hostOf, ends);
+  collectEnds(columns, hostOf, ends);
   const delayS = new Float64Array(Math.min(ends.closeCount, ends.openCount));
   if (delayS.length === 0) return { count: 0, delayS };
   // Each host's times gathered together (host-number order), then paired per host.
@@ -291,19 +293,20 @@ interface ConnectionEnds {
   openCount: number;
 }
 
-function collectEnds(facts: ConnectionFacts[], hostOf: Int32Array, e: ConnectionEnds): void {
+function collectEnds(c: ConnectionColumns, hostOf: Int32Array, e: ConnectionEnds): void {
   let closeCount = 0;
   let openCount = 0;
-  for (let i = 0; i < facts.length; i++) {
-    const f = facts[i];
-    const closeAt = f.closeAt;
-    if (closeAt !== null && f.isEstablished) {
+  for (let i = 0; i < c.length; i++) {
+    const flags = c.flags[i];
+    const closeAt = c.closeAt[i];
+    // closeAt is NaN without a close, and NaN === NaN is false.
+    if (closeAt === closeAt && (flags & ESTABLISHED) !== 0) {
       e.closeHost[closeCount] = hostOf[i];
       e.closeAt[closeCount++] = closeAt;
     }
-    if (f.isAttempt) {
+    if ((flags & ATTEMPT) !== 0) {
       e.openHost[openCount] = hostOf[i];
-      e.openAt[openCount++] = f.start;
+      e.openAt[openCount++] = c.start[i];
     }
   }
   e.closeCount = closeCount;

@@ -4,10 +4,10 @@
  */
 import type { AnomalyReport, Severity, SummaryReport, Verdict } from '../../report/model.js';
 import type { ConnectionReport } from '../../report/model.js';
-import { factsOf, type ConnectionFacts } from './facts.js';
+import { addToColumns, factsOf, filledColumns, newConnectionColumns, type ConnectionColumns, type ConnectionFacts } from './facts.js';
 import { addOpenTimes, attemptReport, concurrencyOf, findReconnects, nameHosts, newOpenTimes, reconnectReport, type OpenTimes } from './capture-view.js';
-import { compareText, newNumberColumn, pushNumber, type NumberColumn } from './ordered.js';
-import { addCandidate, findAnomalies, newRuleCandidates, type RuleCandidates } from './anomalies.js';
+import { compareText } from './ordered.js';
+import { addCandidate, findAnomalies, newRuleCandidates, startsOf, type RuleCandidates } from './anomalies.js';
 
 /** Thresholds; README "Anomalies" documents each default. */
 export interface DiagnosisOptions {
@@ -60,19 +60,12 @@ export const DEFAULT_DIAGNOSIS_OPTIONS: DiagnosisOptions = {
 
 export interface Diagnosis {
   options: DiagnosisOptions;
-  /**
-   * The facts at their creation number − 1 (ids are numbered from 1 as connections are made), so
-   * they are in creation order without a sort, whatever order the rows finish in.
-   */
-  facts: Array<ConnectionFacts | null>;
-  /** How many facts came (fewer than facts.length if some numbers never did). */
-  factCount: number;
-  /** The connections each anomaly rule may report, filed as they come. */
+  /** What host naming and reconnects need of every connection, in creation order (facts.ts). */
+  columns: ConnectionColumns;
+  /** The connections each anomaly rule may report, filed as they come (with every attempt's start). */
   candidates: RuleCandidates;
   /** When connections opened and closed, for the concurrency series. */
   openTimes: OpenTimes;
-  /** When each connection attempt's SYN came, for the busiest window of attempts. */
-  attemptStarts: NumberColumn;
 }
 
 /** What the rest of the capture says, known only at its end. */
@@ -88,7 +81,7 @@ export interface CaptureFacts {
 export type DiagnosisSummary = Pick<SummaryReport, 'verdict' | 'hosts' | 'concurrency' | 'expected' | 'symbolsEstimate' | 'reconnects' | 'attempts'>;
 
 export function newDiagnosis(options: Partial<DiagnosisOptions> = {}): Diagnosis {
-  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, facts: [], factCount: 0, candidates: newRuleCandidates(), openTimes: newOpenTimes(), attemptStarts: newNumberColumn() };
+  return { options: { ...DEFAULT_DIAGNOSIS_OPTIONS, ...options }, columns: newConnectionColumns(), candidates: newRuleCandidates(), openTimes: newOpenTimes() };
 }
 
 /** Keeps what the diagnosis needs of a finished connection's row. */
@@ -96,27 +89,22 @@ export function observeRow(d: Diagnosis, row: ConnectionReport): void {
   observeFacts(d, factsOf(row));
 }
 
+/** Files the facts of one connection; the object itself is not kept (rules keep the few they report). */
 export function observeFacts(d: Diagnosis, f: ConnectionFacts): void {
-  const at = f.index - 1;
-  // Connections still open leave their places empty for now (null, not holes: the array stays packed).
-  while (d.facts.length < at) d.facts.push(null);
-  if (at === d.facts.length) d.facts.push(f);
-  else d.facts[at] = f;
-  d.factCount++;
+  addToColumns(d.columns, f);
   addCandidate(d.candidates, f, d.options);
   addOpenTimes(d.openTimes, f);
-  if (f.isAttempt) pushNumber(d.attemptStarts, f.start);
 }
 
 const RANK: Record<Severity, number> = { fail: 0, warn: 1, info: 2 };
 
 export function finishDiagnosis(d: Diagnosis, capture: CaptureFacts): { summary: DiagnosisSummary; anomalies: AnomalyReport[] } {
   const o = d.options;
-  const facts = (d.factCount === d.facts.length ? d.facts : d.facts.filter((f) => f !== null)) as ConnectionFacts[];
-  const { hostOf, hosts } = nameHosts(facts, capture.dnsNames);
+  const columns = filledColumns(d.columns);
+  const { hostOf, hosts } = nameHosts(columns, capture.dnsNames);
   const open = concurrencyOf(d.openTimes);
-  const reconnects = findReconnects(facts, hostOf, hosts.length);
-  const attempts = attemptReport(d.attemptStarts.values.subarray(0, d.attemptStarts.length), o.attemptWindowS, o.attemptBudget);
+  const reconnects = findReconnects(columns, hostOf, hosts.length);
+  const attempts = attemptReport(startsOf(d.candidates.attempts), o.attemptWindowS, o.attemptBudget);
   const expected =
     o.symbols !== null
       ? { connections: o.symbols * o.perSymbol, symbols: o.symbols, perSymbol: o.perSymbol }
