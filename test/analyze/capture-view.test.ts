@@ -122,6 +122,16 @@ describe('attempts and storms', () => {
 });
 
 describe('host names', () => {
+  it('a connection number that never finished leaves no empty connection behind', () => {
+    next = 1;
+    const a = conn(0, 10, { closeInitiator: 'client', wsInitiator: 'client' });
+    next++; // C2 never finishes
+    const b = conn(10.5, null);
+    const { summary } = diagnose([b, a], 20);
+    expect(summary.hosts).toEqual([{ name: 'fstream.binance.com', source: 'sni', addresses: ['192.0.2.10'], connections: 2 }]);
+    expect(summary.reconnects).toEqual({ count: 1, delayS: { min: 0.5, median: 0.5, max: 0.5 } });
+  });
+
   it('SNI first; without one the DNS answers for the address; else the SNI seen at the same address and port; else the address', () => {
     next = 1;
     const facts = [
