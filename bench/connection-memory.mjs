@@ -7,6 +7,7 @@ import { newDecodedPacket, DECODED_TCP, SYN, ACK, PSH } from '../dist/decode/dec
 import { newTracker, trackPacket, finishTracker } from '../dist/track/tracker.js';
 import { summarizeConnection } from '../dist/analyze/summarize-connection.js';
 import { addJsonRow, closeJsonRowSpill, newJsonRowSpill } from '../dist/render/json-rows.js';
+import { newDiagnosis, observeRow } from '../dist/analyze/diagnosis/diagnose.js';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with: node --expose-gc bench/connection-memory.mjs');
@@ -77,9 +78,20 @@ const perStreamed = (heap() - before) / N;
 const spillBytes = spill.stored + spill.pendingBytes;
 closeJsonRowSpill(spill);
 
+// What the diagnosis keeps of each finished connection (its columns, typed arrays outside the
+// heap included, and the rule candidates), beyond the streamed row's place.
+const withBuffers = () => heap() + process.memoryUsage().arrayBuffers;
+before = withBuffers();
+const diagnosis = newDiagnosis();
+const observed = openAll((c) => observeRow(diagnosis, summarizeConnection(c, { captureEnd: 0, snaplen: null })));
+finishTracker(observed);
+observed.spare.length = 0;
+const perObserved = (withBuffers() - before) / N;
+
 console.log(`connections:                  ${N}`);
 console.log(`heap per open connection:     ${perOpen.toFixed(0)} bytes (tracker state, table entry included)`);
 console.log(`heap per finished connection: ${perRow.toFixed(0)} bytes when its report row is kept (text report)`);
 console.log(`                              ${perStreamed.toFixed(0)} bytes when its row is streamed (json report; ${(spillBytes / N).toFixed(0)} bytes of JSON per row in the spill file)`);
+console.log(`                              ${perObserved.toFixed(0)} bytes kept by the diagnosis (columns and rule candidates, typed arrays included)`);
 console.log(`spare tracking states:        ${spareCount} kept for reuse, ${perSpare.toFixed(0)} bytes each`);
 console.log(`node ${process.version}`);
