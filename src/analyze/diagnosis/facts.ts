@@ -102,7 +102,12 @@ function growColumns(c: ConnectionColumns, capacity: number): void {
 
 /** Files a connection's facts in its slot. */
 export function addToColumns(c: ConnectionColumns, f: ConnectionFacts): void {
-  const at = f.index - 1;
+  const flags = (f.isAttempt ? ATTEMPT : 0) | (f.isEstablished ? ESTABLISHED : 0);
+  fillSlot(c, f.index - 1, flags, f.start, f.closeAt ?? NaN, f.serverPort, f.serverIp, f.sni);
+}
+
+/** Writes slot `at` (growing the columns to hold it); `flags` without FILLED. */
+function fillSlot(c: ConnectionColumns, at: number, flags: number, start: number, closeAt: number, serverPort: number, serverIp: string, sni: string | null): void {
   if (at >= c.flags.length) growColumns(c, Math.max(c.flags.length * 2, at + 1));
   // The string columns stay packed arrays: empty slots before this one hold placeholders.
   while (c.serverIp.length <= at) {
@@ -110,12 +115,12 @@ export function addToColumns(c: ConnectionColumns, f: ConnectionFacts): void {
     c.sni.push(null);
   }
   if ((c.flags[at] & FILLED) === 0) c.count++;
-  c.flags[at] = FILLED | (f.isAttempt ? ATTEMPT : 0) | (f.isEstablished ? ESTABLISHED : 0);
-  c.start[at] = f.start;
-  c.closeAt[at] = f.closeAt ?? NaN;
-  c.serverPort[at] = f.serverPort;
-  c.serverIp[at] = f.serverIp;
-  c.sni[at] = f.sni;
+  c.flags[at] = FILLED | flags;
+  c.start[at] = start;
+  c.closeAt[at] = closeAt;
+  c.serverPort[at] = serverPort;
+  c.serverIp[at] = serverIp;
+  c.sni[at] = sni;
   if (at >= c.length) c.length = at + 1;
 }
 
@@ -124,17 +129,7 @@ export function filledColumns(c: ConnectionColumns): ConnectionColumns {
   if (c.count === c.length) return c;
   const out = newConnectionColumns();
   for (let i = 0; i < c.length; i++) {
-    if ((c.flags[i] & FILLED) === 0) continue;
-    const at = out.length;
-    if (at >= out.flags.length) growColumns(out, out.flags.length * 2);
-    out.flags[at] = c.flags[i];
-    out.start[at] = c.start[i];
-    out.closeAt[at] = c.closeAt[i];
-    out.serverPort[at] = c.serverPort[i];
-    out.serverIp.push(c.serverIp[i]);
-    out.sni.push(c.sni[i]);
-    out.length++;
-    out.count++;
+    if ((c.flags[i] & FILLED) !== 0) fillSlot(out, out.length, c.flags[i], c.start[i], c.closeAt[i], c.serverPort[i], c.serverIp[i], c.sni[i]);
   }
   return out;
 }
