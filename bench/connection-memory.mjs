@@ -53,10 +53,20 @@ function openAll(onDone) {
   return tracker;
 }
 
+/** Opens N connections whose rows go to onDone, finishes them, drops the spare states; then `measure()`. */
+function finishAll(onDone, measure) {
+  const tracker = openAll(onDone);
+  finishTracker(tracker);
+  tracker.spare.length = 0;
+  return measure();
+}
+
+const context = { captureEnd: 0, snaplen: null };
+
 // Rows kept in memory (the text report).
 const rows = [];
 let before = heap();
-const tracker = openAll((c) => rows.push(summarizeConnection(c, { captureEnd: 0, snaplen: null })));
+const tracker = openAll((c) => rows.push(summarizeConnection(c, context)));
 const open = heap();
 finishTracker(tracker);
 const spareCount = tracker.spare.length;
@@ -71,10 +81,7 @@ rows.length = 0;
 // Rows streamed to the JSON spill (the json report): only their place is kept.
 before = heap();
 const spill = newJsonRowSpill();
-const streamed = openAll((c) => addJsonRow(spill, summarizeConnection(c, { captureEnd: 0, snaplen: null })));
-finishTracker(streamed);
-streamed.spare.length = 0;
-const perStreamed = (heap() - before) / N;
+const perStreamed = (finishAll((c) => addJsonRow(spill, summarizeConnection(c, context)), heap) - before) / N;
 const spillBytes = spill.stored + spill.pendingBytes;
 closeJsonRowSpill(spill);
 
@@ -83,10 +90,7 @@ closeJsonRowSpill(spill);
 const withBuffers = () => heap() + process.memoryUsage().arrayBuffers;
 before = withBuffers();
 const diagnosis = newDiagnosis();
-const observed = openAll((c) => observeRow(diagnosis, summarizeConnection(c, { captureEnd: 0, snaplen: null })));
-finishTracker(observed);
-observed.spare.length = 0;
-const perObserved = (withBuffers() - before) / N;
+const perObserved = (finishAll((c) => observeRow(diagnosis, summarizeConnection(c, context)), withBuffers) - before) / N;
 
 console.log(`connections:                  ${N}`);
 console.log(`heap per open connection:     ${perOpen.toFixed(0)} bytes (tracker state, table entry included)`);
